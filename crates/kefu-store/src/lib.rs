@@ -1,0 +1,83 @@
+//! kefu's persistence interface: one `Store` trait (split by aggregate into sub-traits) and the
+//! plain types that cross it. `kefu-store-sqlite` and `kefu-store-postgres` implement it;
+//! `kefu-store-tests` holds the one test story both must pass.
+//!
+//! Invariants every implementation keeps:
+//! - each write method is one transaction: on error nothing of it remains;
+//! - every customer change appends its history event in the same transaction;
+//! - reads that take a `scope` return only rows whose supply unit lies inside it.
+
+pub mod audit;
+pub mod customer;
+pub mod error;
+pub mod org;
+pub mod page;
+pub mod staff;
+
+pub use audit::{AuditEntry, AuditStore, NewAuditEntry};
+pub use customer::{
+    Customer, CustomerEvent, CustomerEventKind, CustomerLookup, CustomerStore, SpecialDateHit,
+};
+pub use error::StoreError;
+pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
+pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
+pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore};
+
+use async_trait::async_trait;
+
+/// A whole store: every aggregate, plus health and schema facts.
+#[async_trait]
+pub trait Store:
+    OrgStore + StaffStore + CustomerStore + AuditStore + Send + Sync + 'static
+{
+    /// Checks that the database answers (for `/healthz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Applies pending migrations (append-only, versioned, one folder per database) after
+    /// refusing a database whose schema is newer than this binary (`SchemaTooNew`).
+    async fn migrate(&self) -> Result<MigrationReport, StoreError>;
+
+    /// The highest migration version applied to the database (0 when none).
+    async fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// `"sqlite"` or `"postgres"`, for logs and metrics.
+    fn backend(&self) -> &'static str;
+}
+
+/// What `Store::migrate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// The versions applied by this call, in order (empty when already current).
+    pub applied: Vec<i64>,
+    /// The schema version now in the database.
+    pub version: i64,
+    /// The highest version this binary knows.
+    pub supported: i64,
+}
+
+/// The actor of a write, recorded in history and the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A signed-in staff member (via session or API token).
+    Staff(kefu_domain::ids::StaffId),
+    /// The system itself: migrations, the demo generator, imports run from the command line.
+    System(&'static str),
+}
+
+impl Actor {
+    /// The staff id, when a person acted.
+    pub fn staff_id(&self) -> Option<kefu_domain::ids::StaffId> {
+        match self {
+            Actor::Staff(id) => Some(*id),
+            Actor::System(_) => None,
+        }
+    }
+
+    /// A label for the log: `staff:12` or `system:demo`.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Staff(id) => format!("staff:{id}"),
+            Actor::System(what) => format!("system:{what}"),
+        }
+    }
+}
