@@ -4,11 +4,13 @@
 //! validate"): a `ResidentId` or a `Phone` that exists is valid by construction.
 
 pub mod auth;
+pub mod calendar;
 pub mod code_enum;
 pub mod customer;
 pub mod ids;
 pub mod mask;
 pub mod org;
+pub mod workorder;
 
 /// A rule violation for one named input field, phrased so the user knows what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

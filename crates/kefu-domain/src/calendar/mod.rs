@@ -1,0 +1,1 @@
+//! Working calendar and time-limit arithmetic (issue 5); being written.
