@@ -1,1 +1,171 @@
-//! placeholder
+//! kefu's HTTP shell: the JSON API under `/api/v1` (documented by a generated OpenAPI 3.1
+//! document), sign-in with sessions and API tokens, role and unit checks, `/healthz` and
+//! `/metrics`. Handlers parse input into domain types, check the caller's permission, and call
+//! the store with the caller's scope; they never build SQL and never see a database type.
+//!
+//! Entry points: [`app`] builds the whole router for an [`AppState`] (tests drive it with
+//! `oneshot`), [`serve`] runs it on a listener with graceful shutdown.
+
+pub mod auth;
+pub mod customer;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod openapi;
+pub mod org;
+pub mod password;
+pub mod staff;
+pub mod token;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue};
+use kefu_store::Store;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use openapi::openapi;
+
+use crate::auth::rate_limit::LoginLimiter;
+use crate::error::{ApiError, ErrorCode};
+use crate::metrics::Metrics;
+
+/// How often expired sessions are purged.
+pub const SESSION_PURGE_INTERVAL: Duration = Duration::from_secs(600);
+/// The longest one purge may take before it is abandoned until the next tick.
+pub const SESSION_PURGE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Server settings (no secrets: the database URL stays with the binary).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// How long a login session lasts.
+    pub session_ttl: Duration,
+    /// Demo mode (the binary seeded demo data); shown in `/healthz`.
+    pub demo: bool,
+    /// Failed logins per login name or client IP before further attempts are refused.
+    pub login_max_failures: u32,
+    /// The window in which failed logins are counted.
+    pub login_window: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(12 * 3600),
+            demo: false,
+            login_max_failures: 5,
+            login_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// What every handler shares: the store, the settings, the metrics recorder and the login limiter.
+#[derive(Clone)]
+pub struct AppState {
+    /// The persistence layer.
+    pub store: Arc<dyn Store>,
+    /// Settings.
+    pub config: Arc<ServerConfig>,
+    /// This app's metrics.
+    pub metrics: Metrics,
+    /// Failed-login counters.
+    pub limiter: Arc<LoginLimiter>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store.backend())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State over a migrated store.
+    pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> AppState {
+        let limiter = LoginLimiter::new(config.login_max_failures, config.login_window);
+        AppState {
+            store,
+            config: Arc::new(config),
+            metrics: Metrics::new(),
+            limiter: Arc::new(limiter),
+        }
+    }
+}
+
+async fn no_route() -> ApiError {
+    ApiError::new(ErrorCode::NoRoute, "there is no endpoint at this path")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "this endpoint does not accept that method",
+    )
+}
+
+/// The whole application: every route, the body limit, metrics, tracing and security headers.
+pub fn app(state: AppState) -> Router {
+    let (router, _doc) = openapi::router().split_for_parts();
+    router
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cache-control"),
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then drains in-flight requests.
+/// Also runs the periodic purge of expired sessions (each purge bounded by a timeout).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let purge = tokio::spawn(purge_sessions(state.store.clone()));
+    let result = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    purge.abort();
+    result
+}
+
+async fn purge_sessions(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(SESSION_PURGE_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now();
+        match tokio::time::timeout(SESSION_PURGE_TIMEOUT, store.purge_expired_sessions(now)).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "session purge failed"),
+            Err(_) => tracing::warn!("session purge timed out"),
+        }
+    }
+}
