@@ -1,1 +1,71 @@
-fn main() {}
+//! `kefu`: parses the command line, resolves the configuration (defaults < kefu.toml < KEFU_*
+//! env < flags), starts logging and the runtime, and runs the command. Any error ends the
+//! process with status 1 and its message on stderr.
+
+use clap::Parser;
+use kefu::cli::{AdminCommand, BenchCommand, Cli, Command};
+use kefu::config::{Config, ConfigLayer};
+use kefu::{bench, commands};
+use tracing_subscriber::EnvFilter;
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let cwd = std::env::current_dir()?;
+    let file = Config::file_layer(cli.config.as_deref(), &cwd)?;
+    let env = ConfigLayer::from_env(std::env::vars())?;
+    Config::resolve(file, env, cli.flag_layer())
+}
+
+fn init_logging(filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|e| {
+        eprintln!("kefu: ignoring the log filter '{filter}': {e}");
+        EnvFilter::new(kefu::config::DEFAULT_LOG)
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Serve(args) => commands::serve(&config, args.demo).await,
+        Command::Migrate => commands::migrate(&config).await,
+        Command::Admin(AdminCommand::CreateUser(args)) => {
+            commands::create_user(&config, args).await
+        }
+        Command::Admin(AdminCommand::CreateToken(args)) => {
+            commands::create_token(&config, args).await
+        }
+        Command::Bench(BenchCommand::PhoneLookup(args)) => {
+            let report = bench::phone_lookup(bench::options(&cli, args)).await?;
+            println!("{}", report.markdown());
+            Ok(())
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match load_config(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kefu: configuration error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    init_logging(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kefu: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, config)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kefu: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The command line (clap derive): what each command accepts, and the flags that become the top
+//! configuration layer. Environment variables are read by `config`, not by clap, so that the
+//! precedence file < env < flags is one explicit, tested merge.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::ConfigLayer;
+
+/// kefu — 95598 customer service and customer relationship platform.
+#[derive(Debug, Parser)]
+#[command(name = "kefu", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: ./kefu.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory; SQLite keeps kefu.db here [env: KEFU_DATA] [default: ./kefu-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…); unset = SQLite in the data directory
+    /// [env: KEFU_DATABASE_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// PostgreSQL schema to use instead of `public` [env: KEFU_DATABASE_SCHEMA].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub database_schema: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (applies migrations first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage staff and API tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Benchmarks (fresh store, loopback only, bounded in time).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `kefu serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listen address [env: KEFU_ADDR] [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+    /// On an empty store, create the demo province; always print the demo logins.
+    #[arg(long)]
+    pub demo: bool,
+    /// Customers in the demo province [env: KEFU_DEMO_CUSTOMERS] [default: 3000].
+    #[arg(long, value_name = "N")]
+    pub demo_customers: Option<usize>,
+    /// Seed of the demo generator [env: KEFU_DEMO_SEED] [default: 95598].
+    #[arg(long, value_name = "SEED")]
+    pub demo_seed: Option<u64>,
+}
+
+/// `kefu admin …`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a staff member (prints a generated password once unless --password-stdin).
+    CreateUser(CreateUserArgs),
+    /// Create an API token for a staff member and print it once.
+    CreateToken(CreateTokenArgs),
+}
+
+/// `kefu admin create-user`.
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    /// Login name (3–32 of a-z 0-9 . _ -).
+    #[arg(long)]
+    pub username: String,
+    /// Display name, e.g. 王丽.
+    #[arg(long)]
+    pub name: String,
+    /// Code of the org unit, e.g. 330106.
+    #[arg(long, value_name = "CODE")]
+    pub unit: String,
+    /// Role(s): agent, dispatcher, handler, customer_manager, supervisor, analyst, admin.
+    #[arg(long = "role", required = true, value_delimiter = ',', value_name = "ROLE")]
+    pub roles: Vec<String>,
+    /// Department kind inside the unit (voice_service, marketing, operations…).
+    #[arg(long, value_name = "KIND")]
+    pub department: Option<String>,
+    /// Read the password from the first line of standard input instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `kefu admin create-token`.
+#[derive(Debug, Args)]
+pub struct CreateTokenArgs {
+    /// Login name of the staff member the token acts as.
+    #[arg(long)]
+    pub user: String,
+    /// What the token is for.
+    #[arg(long, default_value = "cli")]
+    pub name: String,
+}
+
+/// `kefu bench …`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Phone look-up (screen-pop) through the HTTP API against a fresh store.
+    PhoneLookup(PhoneLookupArgs),
+}
+
+/// `kefu bench phone-lookup`.
+#[derive(Debug, Args)]
+pub struct PhoneLookupArgs {
+    /// Customers to load into the fresh store.
+    #[arg(long, default_value_t = 100_000)]
+    pub customers: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 50)]
+    pub concurrency: usize,
+    /// How long each measured phase runs (e.g. 20s, 500ms, 1m).
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Seed of the customer generator and of the clients' phone choice.
+    #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Stop a phase after this many requests even if time remains.
+    #[arg(long, default_value_t = 5_000_000)]
+    pub max_requests: u64,
+}
+
+/// Parses `20s`, `500ms`, `2m` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 20s"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("'{s}': use ms, s or m")),
+    }
+}
+
+impl Cli {
+    /// The flags as the top configuration layer.
+    pub fn flag_layer(&self) -> ConfigLayer {
+        let serve = match &self.command {
+            Command::Serve(s) => Some(s),
+            _ => None,
+        };
+        ConfigLayer {
+            addr: serve.and_then(|s| s.addr.clone()),
+            data: self.data.clone(),
+            database_url: self.database_url.clone(),
+            database_schema: self.database_schema.clone(),
+            secure_cookies: None,
+            demo_customers: serve.and_then(|s| s.demo_customers),
+            demo_seed: serve.and_then(|s| s.demo_seed),
+            log: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("20s"), Ok(Duration::from_secs(20)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn flags_form_the_top_layer() {
+        let cli = Cli::try_parse_from([
+            "kefu",
+            "--data",
+            "/d",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--demo",
+        ]);
+        let layer = cli.map(|c| c.flag_layer()).unwrap_or_default();
+        assert_eq!(layer.addr.as_deref(), Some("127.0.0.1:0"));
+        assert_eq!(layer.data, Some(PathBuf::from("/d")));
+    }
+
+    #[test]
+    fn roles_may_repeat_or_be_comma_separated() {
+        let cli = Cli::try_parse_from([
+            "kefu", "admin", "create-user", "--username", "wang", "--name", "王", "--unit", "33",
+            "--role", "agent,handler", "--role", "analyst",
+        ]);
+        let roles = match cli.map(|c| c.command) {
+            Ok(Command::Admin(AdminCommand::CreateUser(a))) => a.roles,
+            _ => Vec::new(),
+        };
+        assert_eq!(roles, vec!["agent", "handler", "analyst"]);
+    }
+}

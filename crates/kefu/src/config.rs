@@ -1,0 +1,383 @@
+//! Configuration: one `Config` built from four layers, each later one winning field by field:
+//! built-in defaults < `kefu.toml` (working directory, or `--config FILE`) < `KEFU_*`
+//! environment variables < command-line flags. Every layer is a `ConfigLayer` of `Option`s, so
+//! the merge is explicit and unit-tested.
+//!
+//! The database URL is a secret (it may carry a password): it lives in a `DatabaseUrl` whose
+//! `Debug` and `Display` redact the password.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// The default listen address (loopback: exposing kefu is a deliberate choice).
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// The default data directory (holds `kefu.db` when SQLite is used).
+pub const DEFAULT_DATA_DIR: &str = "./kefu-data";
+/// The configuration file looked for in the working directory.
+pub const CONFIG_FILE: &str = "kefu.toml";
+/// The SQLite file inside the data directory.
+pub const SQLITE_FILE: &str = "kefu.db";
+
+/// A database URL, redacted whenever it is shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL with its secret, for connecting only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it names a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
+    }
+
+    /// The URL with any password replaced by `***` (userinfo and `password=` parameters).
+    pub fn redacted(&self) -> String {
+        redact(&self.0)
+    }
+}
+
+fn redact(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let rest_start = scheme_end + 3;
+        let authority_end = out[rest_start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| rest_start + i);
+        if let Some(at) = out[rest_start..authority_end].rfind('@') {
+            let userinfo = &out[rest_start..rest_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                let start = rest_start + colon + 1;
+                out.replace_range(start..rest_start + at, "***");
+            }
+        }
+    }
+    // `?password=…` / `&password=…` query parameters.
+    let lower = out.to_ascii_lowercase();
+    if let Some(p) = lower.find("password=") {
+        let start = p + "password=".len();
+        let end = out[start..].find('&').map_or(out.len(), |i| start + i);
+        out.replace_range(start..end, "***");
+    }
+    out
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// One layer of settings; `None` means "not set here".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLayer {
+    /// Listen address (`KEFU_ADDR`, `--addr`).
+    pub addr: Option<String>,
+    /// Data directory (`KEFU_DATA`, `--data`).
+    pub data: Option<PathBuf>,
+    /// Database URL (`KEFU_DATABASE_URL`, `--database-url`).
+    pub database_url: Option<String>,
+    /// PostgreSQL schema to use instead of `public` (`KEFU_DATABASE_SCHEMA`, `--database-schema`).
+    pub database_schema: Option<String>,
+    /// Mark session cookies `Secure` (`KEFU_SECURE_COOKIES`).
+    pub secure_cookies: Option<bool>,
+    /// Customers created by `serve --demo` (`KEFU_DEMO_CUSTOMERS`, `--demo-customers`).
+    pub demo_customers: Option<usize>,
+    /// Seed of the demo generator (`KEFU_DEMO_SEED`, `--demo-seed`).
+    pub demo_seed: Option<u64>,
+    /// Log filter, `tracing` syntax (`KEFU_LOG`, falling back to `RUST_LOG`).
+    pub log: Option<String>,
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str, value: String) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .trim()
+        .parse()
+        .map_err(|e| anyhow::anyhow!("environment variable {name}: {e}"))
+}
+
+impl ConfigLayer {
+    /// Reads a `kefu.toml`.
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// Reads the `KEFU_*` variables from `vars` (pass `std::env::vars()`); `RUST_LOG` is the
+    /// fallback log filter. Empty values count as unset.
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
+        let mut layer = Self::default();
+        let mut rust_log = None;
+        for (name, value) in vars {
+            if value.trim().is_empty() {
+                continue;
+            }
+            match name.as_str() {
+                "KEFU_ADDR" => layer.addr = Some(value),
+                "KEFU_DATA" => layer.data = Some(PathBuf::from(value)),
+                "KEFU_DATABASE_URL" => layer.database_url = Some(value),
+                "KEFU_DATABASE_SCHEMA" => layer.database_schema = Some(value),
+                "KEFU_SECURE_COOKIES" => layer.secure_cookies = Some(parse_env(&name, value)?),
+                "KEFU_DEMO_CUSTOMERS" => layer.demo_customers = Some(parse_env(&name, value)?),
+                "KEFU_DEMO_SEED" => layer.demo_seed = Some(parse_env(&name, value)?),
+                "KEFU_LOG" => layer.log = Some(value),
+                "RUST_LOG" => rust_log = Some(value),
+                _ => {}
+            }
+        }
+        layer.log = layer.log.or(rust_log);
+        Ok(layer)
+    }
+
+    /// This layer over `lower`: each field set here wins.
+    pub fn over(self, lower: ConfigLayer) -> ConfigLayer {
+        ConfigLayer {
+            addr: self.addr.or(lower.addr),
+            data: self.data.or(lower.data),
+            database_url: self.database_url.or(lower.database_url),
+            database_schema: self.database_schema.or(lower.database_schema),
+            secure_cookies: self.secure_cookies.or(lower.secure_cookies),
+            demo_customers: self.demo_customers.or(lower.demo_customers),
+            demo_seed: self.demo_seed.or(lower.demo_seed),
+            log: self.log.or(lower.log),
+        }
+    }
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, optionally in a named schema.
+    Postgres {
+        /// The connection URL.
+        url: DatabaseUrl,
+        /// The schema, when not `public`.
+        schema: Option<String>,
+    },
+}
+
+impl Database {
+    /// A description safe for logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(path) => format!("sqlite {}", path.display()),
+            Database::Postgres { url, schema: None } => format!("postgres {url}"),
+            Database::Postgres {
+                url,
+                schema: Some(s),
+            } => format!("postgres {url} (schema {s})"),
+        }
+    }
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Listen address.
+    pub addr: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// The database to use.
+    pub database: Database,
+    /// Mark session cookies `Secure`.
+    pub secure_cookies: bool,
+    /// Customers created by `serve --demo`.
+    pub demo_customers: usize,
+    /// Seed of the demo generator.
+    pub demo_seed: u64,
+    /// Log filter.
+    pub log: String,
+}
+
+/// The log filter when none is configured.
+pub const DEFAULT_LOG: &str = "info,sqlx=warn";
+
+impl Config {
+    /// Merges the layers (file < env < flags) over the defaults.
+    pub fn resolve(
+        file: ConfigLayer,
+        env: ConfigLayer,
+        flags: ConfigLayer,
+    ) -> anyhow::Result<Config> {
+        let l = flags.over(env.over(file));
+        let addr_text = l.addr.unwrap_or_else(|| DEFAULT_ADDR.to_owned());
+        let addr = addr_text
+            .parse()
+            .with_context(|| format!("'{addr_text}' is not a listen address (use HOST:PORT)"))?;
+        let data_dir = l.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database = match l.database_url.filter(|u| !u.trim().is_empty()) {
+            Some(url) => {
+                let url = DatabaseUrl::new(url);
+                if !url.is_postgres() {
+                    anyhow::bail!(
+                        "database URL {url} is not supported: use postgres://… for PostgreSQL, \
+                         or leave it unset for SQLite in the data directory"
+                    );
+                }
+                Database::Postgres {
+                    url,
+                    schema: l.database_schema.filter(|s| !s.trim().is_empty()),
+                }
+            }
+            None => Database::Sqlite(data_dir.join(SQLITE_FILE)),
+        };
+        Ok(Config {
+            addr,
+            data_dir,
+            database,
+            secure_cookies: l.secure_cookies.unwrap_or(false),
+            demo_customers: l
+                .demo_customers
+                .unwrap_or(crate::demo::DEFAULT_CUSTOMERS)
+                .min(crate::demo::MAX_CUSTOMERS),
+            demo_seed: l.demo_seed.unwrap_or(crate::demo::DEFAULT_SEED),
+            log: l.log.unwrap_or_else(|| DEFAULT_LOG.to_owned()),
+        })
+    }
+
+    /// Loads the file layer: `explicit` must exist; otherwise `kefu.toml` in `dir` if present.
+    pub fn file_layer(explicit: Option<&Path>, dir: &Path) -> anyhow::Result<ConfigLayer> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let p = dir.join(CONFIG_FILE);
+                if !p.exists() {
+                    return Ok(ConfigLayer::default());
+                }
+                p
+            }
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+        ConfigLayer::from_toml(&text).with_context(|| format!("in {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> ConfigLayer {
+        ConfigLayer::from_env(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+        .unwrap_or_default()
+    }
+
+    fn resolve(file: ConfigLayer, env: ConfigLayer, flags: ConfigLayer) -> Config {
+        match Config::resolve(file, env, flags) {
+            Ok(c) => c,
+            Err(e) => panic!("{e:#}"),
+        }
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let c = resolve(
+            ConfigLayer::default(),
+            ConfigLayer::default(),
+            ConfigLayer::default(),
+        );
+        assert_eq!(c.addr.to_string(), DEFAULT_ADDR);
+        assert_eq!(
+            c.database,
+            Database::Sqlite(PathBuf::from("./kefu-data/kefu.db"))
+        );
+        assert_eq!(c.log, DEFAULT_LOG);
+    }
+
+    #[test]
+    fn env_beats_file_and_flags_beat_env() {
+        let file = ConfigLayer::from_toml(
+            "addr = \"127.0.0.1:1000\"\ndata = \"/srv/file\"\ndemo_customers = 10\n",
+        )
+        .unwrap_or_default();
+        let env = env(&[("KEFU_ADDR", "127.0.0.1:2000"), ("KEFU_DATA", "/srv/env")]);
+        let flags = ConfigLayer {
+            addr: Some("127.0.0.1:3000".into()),
+            ..ConfigLayer::default()
+        };
+        let c = resolve(file.clone(), env.clone(), flags);
+        assert_eq!(c.addr.port(), 3000, "flag wins");
+        assert_eq!(c.data_dir, PathBuf::from("/srv/env"), "env beats file");
+        assert_eq!(c.demo_customers, 10, "file beats default");
+        let c = resolve(file, env, ConfigLayer::default());
+        assert_eq!(c.addr.port(), 2000);
+    }
+
+    #[test]
+    fn a_postgres_url_selects_postgres_and_anything_else_is_refused() {
+        let e = env(&[
+            ("KEFU_DATABASE_URL", "postgres://u:pw@db/kefu"),
+            ("KEFU_DATABASE_SCHEMA", "s1"),
+        ]);
+        let c = resolve(ConfigLayer::default(), e, ConfigLayer::default());
+        assert!(matches!(
+            c.database,
+            Database::Postgres { ref schema, .. } if schema.as_deref() == Some("s1")
+        ));
+        assert!(!c.database.describe().contains("pw"));
+        let bad = ConfigLayer {
+            database_url: Some("mysql://x".into()),
+            ..ConfigLayer::default()
+        };
+        assert!(Config::resolve(ConfigLayer::default(), ConfigLayer::default(), bad).is_err());
+    }
+
+    #[test]
+    fn kefu_log_beats_rust_log_and_unknown_file_keys_are_refused() {
+        assert_eq!(
+            env(&[("RUST_LOG", "debug"), ("KEFU_LOG", "warn")]).log,
+            Some("warn".into())
+        );
+        assert_eq!(env(&[("RUST_LOG", "debug")]).log, Some("debug".into()));
+        assert!(ConfigLayer::from_toml("adress = \"x\"").is_err());
+        assert!(ConfigLayer::from_env([("KEFU_DEMO_SEED".into(), "abc".into())]).is_err());
+    }
+
+    #[test]
+    fn passwords_never_show() {
+        for (url, shown) in [
+            (
+                "postgres://kefu:s3cret@db:5432/kefu",
+                "postgres://kefu:***@db:5432/kefu",
+            ),
+            (
+                "postgres://postgres@127.0.0.1:5432/test",
+                "postgres://postgres@127.0.0.1:5432/test",
+            ),
+            (
+                "postgresql://db/kefu?user=k&password=s3cret&sslmode=require",
+                "postgresql://db/kefu?user=k&password=***&sslmode=require",
+            ),
+            ("postgres://u:p@ss@db/x", "postgres://u:***@db/x"),
+        ] {
+            let u = DatabaseUrl::new(url);
+            assert_eq!(u.redacted(), shown);
+            assert!(!format!("{u:?}").contains("s3cret"));
+        }
+    }
+}
