@@ -1,1 +1,75 @@
-//! placeholder
+//! The one test story every kefu store must pass (the Atuin model): plain async functions over
+//! `&dyn Store`, one per behaviour, plus fixtures. An implementation crate runs all of them with
+//!
+//! ```ignore
+//! kefu_store_tests::store_tests!(kefu_store_sqlite::testing::fresh_store);
+//! ```
+//!
+//! in its `tests/store.rs`, which generates one `#[tokio::test]` per story function calling it
+//! on a fresh, migrated store. Adding a behaviour = a function here plus its name in
+//! `store_tests!`.
+
+pub mod audit;
+pub mod customer;
+pub mod fixtures;
+pub mod lookup;
+pub mod org;
+pub mod staff;
+
+pub use audit::*;
+pub use customer::*;
+pub use lookup::*;
+pub use org::*;
+pub use staff::*;
+
+/// Generates one `#[tokio::test]` per story function, each on a fresh store made by the async
+/// fn `$fresh` (its output must coerce to `&dyn Store` when borrowed). The calling crate needs
+/// `tokio` (with `macros` and `rt`) as a dev-dependency.
+#[macro_export]
+macro_rules! store_tests {
+    ($fresh:path) => {
+        $crate::store_tests!(@each $fresh;
+            migrate_twice_applies_nothing_the_second_time,
+            org_paths_nest_and_scope_lists_the_subtree,
+            scope_is_a_path_prefix_not_a_string_prefix,
+            org_unit_level_must_fit_parent,
+            org_code_is_unique_and_parent_must_exist,
+            department_kind_is_unique_per_unit,
+            staff_round_trips_with_roles_and_login_hash,
+            staff_references_and_username_are_checked,
+            staff_list_is_scoped_and_paged,
+            expired_session_is_not_returned,
+            password_change_ends_sessions,
+            revoked_token_no_longer_authenticates,
+            created_customer_reads_back_unchanged,
+            created_event_lists_every_non_empty_field,
+            duplicate_account_number_is_refused_and_nothing_is_written,
+            unknown_supply_unit_is_refused,
+            update_records_old_and_new_values_in_history,
+            update_without_changes_keeps_version_and_history,
+            stale_version_is_refused,
+            update_checks_account_number_and_unit,
+            customer_outside_scope_is_not_found,
+            retired_customer_keeps_history_and_is_hidden_from_lookups_by_default,
+            batch_create_stores_all_in_input_order,
+            batch_create_is_all_or_nothing,
+            phone_lookup_finds_every_customer_sharing_the_number,
+            account_and_id_number_lookups_are_exact,
+            name_prefix_matches_chinese_prefixes_only,
+            pagination_walks_every_row_once,
+            special_dates_window_includes_leap_day_on_28_february,
+            special_dates_are_ordered_scoped_and_limited,
+            audit_log_lists_newest_first_and_pages_backwards,
+            customer_writes_are_audited,
+        );
+    };
+    (@each $fresh:path; $($name:ident),+ $(,)?) => {
+        $(
+            #[::tokio::test]
+            async fn $name() {
+                let store = $fresh().await;
+                $crate::$name(&store).await;
+            }
+        )+
+    };
+}

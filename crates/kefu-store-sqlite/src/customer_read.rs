@@ -1,0 +1,325 @@
+//! Reading customers on SQLite: rows first, then the phones, tags and special dates of all those
+//! rows in one query each (never one query per customer).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use kefu_domain::customer::{FieldChange, window_keys};
+use kefu_domain::ids::{CustomerId, StaffId};
+use kefu_domain::org::OrgPath;
+use kefu_store::{
+    Customer, CustomerEvent, CustomerEventKind, CustomerLookup, Page, PageRequest, SpecialDateHit,
+    StoreError,
+};
+use sqlx::SqliteConnection;
+
+use crate::rows::{CustomerRow, PhoneRow, SpecialDateRow, TagRow, code, customer_columns};
+use crate::{db, from_ms, prefix_upper, scope_range};
+
+/// A JSON array of ids, for `json_each(?)` (one bound parameter, any number of ids).
+pub(crate) fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    let parts: Vec<String> = ids.into_iter().map(|i| i.to_string()).collect();
+    format!("[{}]", parts.join(","))
+}
+
+/// Completes customer rows with their child rows (three queries in all), keeping row order.
+pub(crate) async fn complete(
+    conn: &mut SqliteConnection,
+    rows: Vec<CustomerRow>,
+) -> Result<Vec<Customer>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = id_list(rows.iter().map(|r| r.id));
+    let mut phones: HashMap<i64, Vec<String>> = HashMap::new();
+    let phone_rows: Vec<PhoneRow> = sqlx::query_as(
+        "SELECT customer_id, phone FROM customer_phones \
+         WHERE customer_id IN (SELECT value FROM json_each(?)) ORDER BY customer_id, position",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    for r in phone_rows {
+        phones.entry(r.customer_id).or_default().push(r.phone);
+    }
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    let tag_rows: Vec<TagRow> = sqlx::query_as(
+        "SELECT customer_id, tag FROM customer_tags \
+         WHERE customer_id IN (SELECT value FROM json_each(?)) ORDER BY customer_id, tag",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    for r in tag_rows {
+        tags.entry(r.customer_id).or_default().push(r.tag);
+    }
+    let mut dates: HashMap<i64, Vec<kefu_domain::customer::SpecialDate>> = HashMap::new();
+    let date_rows: Vec<SpecialDateRow> = sqlx::query_as(
+        "SELECT customer_id, kind, month, day, year, label FROM customer_special_dates \
+         WHERE customer_id IN (SELECT value FROM json_each(?)) ORDER BY customer_id, position",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    for r in date_rows {
+        let id = r.customer_id;
+        dates.entry(id).or_default().push(r.into_domain()?);
+    }
+    rows.into_iter()
+        .map(|r| {
+            let id = r.id;
+            r.into_domain(
+                phones.remove(&id).unwrap_or_default(),
+                tags.remove(&id).unwrap_or_default(),
+                dates.remove(&id).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// One customer by id, whatever its scope (callers check the scope).
+pub(crate) async fn customer_by_id(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<Customer>, StoreError> {
+    let row: Option<CustomerRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        customer_columns!(),
+        " FROM customers WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    match row {
+        Some(r) => Ok(complete(conn, vec![r]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// One customer by id, only inside `scope`.
+pub(crate) async fn customer_in_scope(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+    scope: &OrgPath,
+) -> Result<Option<Customer>, StoreError> {
+    Ok(customer_by_id(conn, id.0)
+        .await?
+        .filter(|c| scope.contains(&c.supply_unit_path)))
+}
+
+macro_rules! find_sql {
+    ($criterion:literal) => {
+        concat!(
+            "SELECT ",
+            customer_columns!(),
+            " FROM customers WHERE ",
+            $criterion,
+            " AND supply_unit_path >= ? AND supply_unit_path < ? \
+             AND (? OR status = 'active') AND id > ? ORDER BY id LIMIT ?"
+        )
+    };
+}
+
+pub(crate) async fn find(
+    conn: &mut SqliteConnection,
+    lookup: &CustomerLookup,
+    scope: &OrgPath,
+    include_retired: bool,
+    page: PageRequest,
+) -> Result<Page<Customer>, StoreError> {
+    let (low, high) = scope_range(scope);
+    let query = match lookup {
+        CustomerLookup::All => sqlx::query_as::<_, CustomerRow>(find_sql!("1 = 1")),
+        CustomerLookup::Phone(p) => sqlx::query_as(find_sql!(
+            "id IN (SELECT customer_id FROM customer_phones WHERE phone = ?)"
+        ))
+        .bind(p.as_str().to_owned()),
+        CustomerLookup::Account(a) => {
+            sqlx::query_as(find_sql!("account_number = ?")).bind(a.trim().to_owned())
+        }
+        CustomerLookup::IdNumber(n) => {
+            sqlx::query_as(find_sql!("id_number = ?")).bind(n.trim().to_owned())
+        }
+        CustomerLookup::NamePrefix(p) => match prefix_upper(p) {
+            Some(upper) => sqlx::query_as(find_sql!("name >= ? AND name < ?"))
+                .bind(p.clone())
+                .bind(upper),
+            None => sqlx::query_as(find_sql!("name >= ?")).bind(p.clone()),
+        },
+    };
+    let rows = query
+        .bind(low)
+        .bind(high)
+        .bind(include_retired)
+        .bind(page.after_id())
+        .bind(page.fetch_limit())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+    let customers = complete(conn, rows).await?;
+    Ok(Page::from_fetched(customers, page, |c| c.id.0))
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    customer_id: i64,
+    at: i64,
+    staff_id: Option<i64>,
+    actor: String,
+    kind: String,
+    reason: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    event_id: i64,
+    field: String,
+    old_value: String,
+    new_value: String,
+}
+
+pub(crate) async fn history(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+    scope: &OrgPath,
+    page: PageRequest,
+) -> Result<Page<CustomerEvent>, StoreError> {
+    let path: Option<String> =
+        sqlx::query_scalar("SELECT supply_unit_path FROM customers WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+    let in_scope = path
+        .and_then(|p| OrgPath::from_stored(&p))
+        .is_some_and(|p| scope.contains(&p));
+    if !in_scope {
+        return Err(StoreError::NotFound { entity: "customer" });
+    }
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT id, customer_id, at, staff_id, actor, kind, reason FROM customer_events \
+         WHERE customer_id = ? AND id > ? ORDER BY id LIMIT ?",
+    )
+    .bind(id.0)
+    .bind(page.after_id())
+    .bind(page.fetch_limit())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut changes: HashMap<i64, Vec<FieldChange>> = HashMap::new();
+    if !rows.is_empty() {
+        let change_rows: Vec<ChangeRow> = sqlx::query_as(
+            "SELECT event_id, field, old_value, new_value FROM customer_event_changes \
+             WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY event_id, position",
+        )
+        .bind(id_list(rows.iter().map(|r| r.id)))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+        for c in change_rows {
+            changes.entry(c.event_id).or_default().push(FieldChange {
+                field: c.field,
+                old: c.old_value,
+                new: c.new_value,
+            });
+        }
+    }
+    let events = rows
+        .into_iter()
+        .map(|r| {
+            Ok(CustomerEvent {
+                id: r.id,
+                customer_id: CustomerId(r.customer_id),
+                at: from_ms("customer_event", r.id, r.at)?,
+                staff_id: r.staff_id.map(StaffId),
+                actor: r.actor,
+                kind: code(
+                    "customer_event",
+                    r.id,
+                    "kind",
+                    &r.kind,
+                    CustomerEventKind::from_code,
+                )?,
+                reason: r.reason,
+                changes: changes.remove(&r.id).unwrap_or_default(),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Page::from_fetched(events, page, |e| e.id))
+}
+
+#[derive(sqlx::FromRow)]
+struct DateHitRow {
+    ord: i64,
+    #[sqlx(flatten)]
+    date: SpecialDateRow,
+}
+
+pub(crate) async fn special_dates(
+    conn: &mut SqliteConnection,
+    scope: &OrgPath,
+    from: NaiveDate,
+    days: u32,
+    limit: u32,
+) -> Result<Vec<SpecialDateHit>, StoreError> {
+    let keys = window_keys(from, days);
+    if keys.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    // Each key is encoded as offset * 10000 + month * 100 + day, where offset is the day it falls
+    // on counted from `from`, so the database orders the hits by that day, then customer, and
+    // stops at `limit`.
+    let encoded = id_list(keys.iter().map(|((m, d), on)| {
+        (*on - from).num_days() * 10_000 + i64::from(*m) * 100 + i64::from(*d)
+    }));
+    let (low, high) = scope_range(scope);
+    let rows: Vec<DateHitRow> = sqlx::query_as(
+        "SELECT k.ord, sd.customer_id, sd.kind, sd.month, sd.day, sd.year, sd.label \
+         FROM (SELECT value / 10000 AS ord, (value / 100) % 100 AS m, value % 100 AS d \
+               FROM json_each(?)) k \
+         JOIN customer_special_dates sd ON sd.month = k.m AND sd.day = k.d \
+         JOIN customers c ON c.id = sd.customer_id \
+         WHERE c.status = 'active' AND c.supply_unit_path >= ? AND c.supply_unit_path < ? \
+         ORDER BY k.ord, sd.customer_id, sd.position LIMIT ?",
+    )
+    .bind(encoded)
+    .bind(low)
+    .bind(high)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.date.customer_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let customer_rows: Vec<CustomerRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        customer_columns!(),
+        " FROM customers WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
+    ))
+    .bind(id_list(ids))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let customers: HashMap<i64, Customer> = complete(conn, customer_rows)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.0, c))
+        .collect();
+    rows.into_iter()
+        .filter_map(|r| {
+            let on = from.checked_add_days(chrono::Days::new(u64::try_from(r.ord).ok()?))?;
+            let customer = customers.get(&r.date.customer_id)?.clone();
+            Some(r.date.into_domain().map(|special_date| SpecialDateHit {
+                customer,
+                special_date,
+                on,
+            }))
+        })
+        .collect()
+}

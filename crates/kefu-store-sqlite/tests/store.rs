@@ -1,0 +1,51 @@
+//! The shared store story, run on SQLite, plus the SQLite-only schema checks.
+
+use kefu_store::{Store, StoreError};
+use kefu_store_sqlite::testing::fresh_store;
+
+kefu_store_tests::store_tests!(kefu_store_sqlite::testing::fresh_store);
+
+#[tokio::test]
+async fn schema_newer_than_binary_is_refused_before_migrating() {
+    let store = fresh_store().await;
+    let supported = store.schema_version().await.expect("version");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (?, 'from the future', 1, x'00', 0)",
+    )
+    .bind(supported + 1)
+    .execute(store.pool())
+    .await
+    .expect("insert a future migration row");
+    let err = store.migrate().await.expect_err("too new");
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found, supported: s } if found == supported + 1 && s == supported),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("never downgrade"), "{err}");
+}
+
+#[tokio::test]
+async fn open_creates_the_file_and_its_directory_and_migrates_from_zero() {
+    let dir = kefu_store_sqlite::testing::unique_temp_dir().join("nested");
+    let path = dir.join("kefu.db");
+    let store = kefu_store_sqlite::SqliteStore::open(&path)
+        .await
+        .expect("open");
+    assert!(path.exists());
+    assert_eq!(store.schema_version().await.expect("version"), 0);
+    let report = store.migrate().await.expect("migrate");
+    assert_eq!(report.applied, vec![1]);
+    assert_eq!(report.version, 1);
+    assert_eq!(report.supported, 1);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .expect("pragma");
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .expect("pragma");
+    assert_eq!(fk, 1);
+}
