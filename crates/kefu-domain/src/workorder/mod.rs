@@ -1,1 +1,95 @@
-//! Work orders: the 95598 appeal lifecycle (issue 4); being written.
+//! Work orders (工单, issue 4): one customer appeal tracked from intake to archive.
+//!
+//! Every change is `apply(order, command, actor, now) -> Result<Vec<Event>>`; the store appends
+//! the events (the timeline) and saves `evolve`d order in one transaction, and `replay(timeline)`
+//! rebuilds the stored order, so the audit trail and the row cannot disagree. Intake is
+//! `Intake::validate` then `open`, whose event starts the timeline.
+//!
+//! ## States and actions
+//! Chase (催办), supervise (督办) and flag-major are allowed in every state but `archived`;
+//! after archive nothing is (read-only).
+//!
+//! | state | specific actions | → next state |
+//! |---|---|---|
+//! | `pending_dispatch`, `returned`, `reopened` | dispatch, reclassify | dispatched, (same) |
+//! | `dispatched` | dispatch (re-send), accept, return, add_assist | dispatched, in_progress, returned, (same) |
+//! | `in_progress` | reply, return, add_assist | replied, returned, (same) |
+//! | `sent_back` | reply, add_assist | replied, (same) |
+//! | `replied` | review | reviewed (approve) or sent_back |
+//! | `reviewed` | visit | visited, or reviewed again after no answer (max 3 calls) |
+//! | `visited` | archive, reopen | archived, reopened |
+//! | `archived` | — | — |
+//!
+//! ## Who may act (roles from `auth::Role`, scope = actor's unit and the units below)
+//! | action | roles | unit rule |
+//! |---|---|---|
+//! | intake | agent, customer manager | the actor becomes the owner (首问负责制) |
+//! | dispatch, reclassify | dispatcher | order's unit and target unit in scope; leaving the five-principles suggestion needs a reason |
+//! | add_assist | dispatcher | order's unit and the assisting unit in scope |
+//! | accept, return, reply | handler | actor's unit is the host unit or below it; actor's department, if any, is the assigned one |
+//! | chase | agent, supervisor | order's unit in scope |
+//! | supervise | supervisor | order's unit in scope; once per supervisor |
+//! | review | dispatcher (the centre) | order's unit in scope; not the staff member who replied |
+//! | visit | agent (the centre) | order's unit in scope |
+//! | reopen | agent, dispatcher if the customer rated 1–2; supervisor always | order's unit in scope |
+//! | archive | agent, dispatcher | order's unit in scope |
+//! | flag_major | agent, dispatcher, supervisor | order's unit in scope |
+//!
+//! "Order's unit" is the host unit once dispatched, else the unit of the territory. Role is
+//! checked first (403), then the state (409 naming the allowed actions), then unit, then input.
+//!
+//! ## Decisions
+//! - A return sends the order back to the dispatcher (state `returned`); the host is cleared
+//!   and the return joins the chain `Order::returns`, which is never cleared.
+//! - A reopened order goes back to the dispatcher, not straight to the same unit: after a
+//!   dissatisfied visit the dispatcher (who sees the returns and the visit) decides whether the
+//!   same unit handles it again; the suggestion still names the unit of the territory.
+//! - A sent-back reply is removed from the order (the timeline keeps it) so a standing reply
+//!   always means "the current answer".
+//! - Administrators configure the catalogue and rules, but do not act on orders.
+
+mod catalogue;
+mod event;
+mod machine;
+mod major;
+mod number;
+mod order;
+mod repeat;
+mod reply;
+mod vocab;
+
+#[cfg(test)]
+mod tests;
+
+pub use catalogue::{
+    Catalogue, Gravity, MAX_SUB_CATEGORIES, MAX_SUB_CATEGORY_CODE_LEN, MAX_SUB_CATEGORY_NAME_LEN,
+    SubCategory, SubCategoryCode,
+};
+pub use event::{Event, EventKind, ReplayError, evolve, replay};
+pub use machine::{
+    Command, INTAKE_ROLES, MAX_ASSISTING_UNITS, MAX_CHASES, MAX_NOTE_LEN, MAX_REASON_LEN,
+    MAX_REOPENS, MAX_RETURNS, MAX_SEND_BACKS, MAX_SUPERVISIONS, MAX_VISIT_ATTEMPTS,
+    ReviewDecision, WorkOrderError, allowed_actions, apply, open, roles_for, targets,
+};
+pub use major::{
+    DEFAULT_MAJOR_KEYWORDS, MAX_KEYWORD_LEN, MAX_MAJOR_KEYWORDS, MAX_MAJOR_REASON_LEN,
+    MajorReason, MajorRules, assess_major,
+};
+pub use number::{
+    IdempotencyKey, MAX_DAILY_SEQUENCE, MAX_IDEMPOTENCY_KEY_LEN, ORDER_NUMBER_PREFIX, OrderNumber,
+};
+pub use order::{
+    ActorCtx, Assignment, Caller, Intake, IntakeInput, MAX_CONTENT_LEN, Order, ReturnRecord,
+    SendBack, Suggestion, Supervision, Visit, suggest_dispatch,
+};
+pub use repeat::{
+    AppealKey, Appellant, DEFAULT_REPEAT_WINDOW_DAYS, MAX_REPEAT_WINDOW_DAYS, is_repeat,
+};
+pub use reply::{
+    CLOCK_SKEW_TOLERANCE_SECS, Compensation, Fault, MAX_CAUSE_LEN, MAX_COMPENSATION_FEN,
+    MAX_HANDLER_LEN, MAX_PERSON_LEN, MAX_REPLY_TEXT_LEN, Reply, ReplyInput,
+};
+pub use vocab::{
+    Action, AppealType, Channel, ContactResult, FaultFinding, Priority, ReturnReason,
+    Satisfaction, State,
+};
