@@ -45,7 +45,9 @@ impl SubCategoryCode {
 
     /// The appeal type named by the code's prefix.
     pub fn appeal_type(&self) -> Option<AppealType> {
-        self.0.split_once('.').and_then(|(t, _)| AppealType::from_code(t))
+        self.0
+            .split_once('.')
+            .and_then(|(t, _)| AppealType::from_code(t))
     }
 
     /// The code as stored.
@@ -118,7 +120,10 @@ impl Catalogue {
             if entries[..i].iter().any(|p| p.code == e.code) {
                 errors.push(FieldError::new(
                     at("code"),
-                    format!("code '{}' is used twice; give each sub-category its own", e.code),
+                    format!(
+                        "code '{}' is used twice; give each sub-category its own",
+                        e.code
+                    ),
                 ));
             }
             for (field, name) in [("name_zh", &e.name_zh), ("name_en", &e.name_en)] {

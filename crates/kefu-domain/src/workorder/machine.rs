@@ -3,15 +3,16 @@
 
 use chrono::{DateTime, Utc};
 
-use super::catalogue::SubCategory;
+use super::command::{Command, ReviewDecision};
+use super::error::WorkOrderError;
 use super::event::{Event, EventKind};
 use super::major::{MAX_MAJOR_REASON_LEN, MajorReason};
 use super::order::{ActorCtx, Assignment, Intake, Order, Visit};
-use super::reply::{Reply, ReplyInput};
+use super::reply::Reply;
 use super::vocab::{Action, ContactResult, ReturnReason, Satisfaction, State};
 use crate::FieldError;
 use crate::auth::Role;
-use crate::org::{DepartmentKind, OrgPath};
+use crate::org::OrgPath;
 
 /// The longest reason (override, return, send-back, supervise, reopen).
 pub const MAX_REASON_LEN: usize = 500;
@@ -35,195 +36,12 @@ pub const MAX_VISIT_ATTEMPTS: u32 = 3;
 /// The roles that may take an appeal (受理): agents, and customer managers for their customers.
 pub const INTAKE_ROLES: &[Role] = &[Role::Agent, Role::CustomerManager];
 
-/// The centre's verdict on a reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReviewDecision {
-    /// 审核通过: the customer may be told; next is the visit.
-    Approve,
-    /// 审核退回: back to the host unit to reply again.
-    SendBack {
-        /// What must change in the reply.
-        reason: String,
-    },
-}
-
-/// A request to change an order; one per action.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Send (or re-send) to a host unit; a reason is needed when it differs from the suggestion.
-    Dispatch {
-        /// Host unit.
-        unit: OrgPath,
-        /// Department in charge.
-        department: DepartmentKind,
-        /// Why the suggestion is overridden (empty when following it).
-        override_reason: String,
-    },
-    /// Correct the sub-category (the caller looked it up and assessed it against the rules).
-    Reclassify {
-        /// The new sub-category, from the catalogue.
-        sub_category: SubCategory,
-        /// `assess_major` of the new sub-category and the order's text.
-        major: Option<MajorReason>,
-    },
-    /// The host unit takes the order.
-    Accept,
-    /// The host unit sends it back to the dispatcher.
-    Return {
-        /// Why.
-        reason: ReturnReason,
-        /// Explanation (required for `Other`).
-        text: String,
-    },
-    /// Ask the holder to hurry.
-    Chase {
-        /// What was asked (optional).
-        note: String,
-    },
-    /// Put the order under a supervisor's watch.
-    Supervise {
-        /// Why.
-        reason: String,
-    },
-    /// Submit the reply.
-    Reply(ReplyInput),
-    /// Review the reply.
-    Review(ReviewDecision),
-    /// Record one follow-up call.
-    Visit {
-        /// Whether the customer was reached.
-        contact: ContactResult,
-        /// The rating (only when reached, and then required).
-        satisfaction: Option<Satisfaction>,
-        /// The customer's words.
-        comment: String,
-    },
-    /// Reopen after the visit.
-    Reopen {
-        /// Why.
-        reason: String,
-    },
-    /// Close for good.
-    Archive,
-    /// Add an assisting unit.
-    AddAssist {
-        /// The unit.
-        unit: OrgPath,
-    },
-    /// Flag the order as major by hand.
-    FlagMajor {
-        /// Why.
-        reason: String,
-    },
-}
-
-impl Command {
-    /// The action this command performs.
-    pub fn action(&self) -> Action {
-        match self {
-            Command::Dispatch { .. } => Action::Dispatch,
-            Command::Reclassify { .. } => Action::Reclassify,
-            Command::Accept => Action::Accept,
-            Command::Return { .. } => Action::Return,
-            Command::Chase { .. } => Action::Chase,
-            Command::Supervise { .. } => Action::Supervise,
-            Command::Reply(_) => Action::Reply,
-            Command::Review(_) => Action::Review,
-            Command::Visit { .. } => Action::Visit,
-            Command::Reopen { .. } => Action::Reopen,
-            Command::Archive => Action::Archive,
-            Command::AddAssist { .. } => Action::AddAssist,
-            Command::FlagMajor { .. } => Action::FlagMajor,
-        }
-    }
-}
-
-/// Why a command was refused. The API maps `IllegalTransition` and the `Already*` variants to
-/// 409, `RoleNotAllowed`, `OutOfScope`, `WrongDepartment` and `OwnReply` to 403, the rest to 400.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WorkOrderError {
-    /// The action is not possible in the current state.
-    #[error("cannot {action} an order that is {state}; allowed now: {}", codes(allowed))]
-    IllegalTransition {
-        /// Current state.
-        state: State,
-        /// What was tried.
-        action: Action,
-        /// What is possible now.
-        allowed: Vec<Action>,
-    },
-    /// The actor holds none of the roles the action needs.
-    #[error("{action} needs one of the roles: {}", codes(needs))]
-    RoleNotAllowed {
-        /// What was tried.
-        action: Action,
-        /// Roles that may do it.
-        needs: Vec<Role>,
-    },
-    /// The order (or the target unit) lies outside the actor's unit.
-    #[error("unit {unit} is outside your unit {yours}; ask someone of a unit above it to {action}")]
-    OutOfScope {
-        /// What was tried.
-        action: Action,
-        /// The unit out of reach.
-        unit: String,
-        /// The actor's unit.
-        yours: String,
-    },
-    /// The order is assigned to another department of the unit.
-    #[error("the order is assigned to the {assigned} department; only its handlers may {action}")]
-    WrongDepartment {
-        /// What was tried.
-        action: Action,
-        /// The department the order is assigned to.
-        assigned: DepartmentKind,
-    },
-    /// A reviewer tried to review their own reply.
-    #[error("you submitted this reply; another dispatcher must review it")]
-    OwnReply,
-    /// Only a supervisor reopens an order whose customer was not dissatisfied.
-    #[error(
-        "the customer was not dissatisfied (rating 1 or 2); only a supervisor may reopen this order"
-    )]
-    NotDissatisfied,
-    /// The order is major already.
-    #[error("the order is already major; nothing to flag")]
-    AlreadyMajor,
-    /// This supervisor already watches the order.
-    #[error("you already supervise this order; it stays on your list until archived")]
-    AlreadySupervised,
-    /// A per-order limit was reached.
-    #[error("at most {limit} {what} per order; ask a supervisor to take the order in hand")]
-    LimitReached {
-        /// What is limited.
-        what: &'static str,
-        /// The limit.
-        limit: u64,
-    },
-    /// Input fields are missing or wrong; each names its field.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Invalid(Vec<FieldError>),
-}
-
-fn codes<T: std::fmt::Display>(items: &[T]) -> String {
-    if items.is_empty() {
-        return "nothing (the order is closed)".to_owned();
-    }
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The actions possible in a state; anything else is an `IllegalTransition`.
 pub fn allowed_actions(state: State) -> Vec<Action> {
     use Action as A;
     let specific: &[Action] = match state {
-        State::PendingDispatch | State::Returned | State::Reopened => {
-            &[A::Dispatch, A::Reclassify]
-        }
-        State::Dispatched => &[A::Dispatch, A::Accept, A::Return, A::AddAssist],
+        State::PendingDispatch | State::Returned | State::Reopened => &[A::Dispatch, A::Reclassify],
+        State::Dispatched => &[A::Accept, A::Return, A::Dispatch, A::AddAssist],
         State::InProgress => &[A::Reply, A::Return, A::AddAssist],
         State::SentBack => &[A::Reply, A::AddAssist],
         State::Replied => &[A::Review],
@@ -309,10 +127,9 @@ fn require_host_handler(
         return Err(illegal(order.state, action));
     };
     if !host.unit.contains(&actor.unit) {
-        return Err(WorkOrderError::OutOfScope {
+        return Err(WorkOrderError::NotHostUnit {
             action,
-            unit: host.unit.as_str().to_owned(),
-            yours: actor.unit.as_str().to_owned(),
+            host: host.unit.as_str().to_owned(),
         });
     }
     match actor.department {
@@ -412,7 +229,11 @@ pub fn apply(
                     ),
                 )]));
             }
-            let override_reason = if assignment == suggested { None } else { reason };
+            let override_reason = if assignment == suggested {
+                None
+            } else {
+                reason
+            };
             (
                 State::Dispatched,
                 EventKind::Dispatched {
@@ -591,7 +412,8 @@ pub fn apply(
         Command::AddAssist { unit } => {
             require_scope(actor, action, order.home_unit())?;
             require_scope(actor, action, &unit)?;
-            if order.host.as_ref().is_some_and(|h| h.unit == unit) || order.assisting.contains(&unit)
+            if order.host.as_ref().is_some_and(|h| h.unit == unit)
+                || order.assisting.contains(&unit)
             {
                 return Err(WorkOrderError::Invalid(vec![FieldError::new(
                     "unit",

@@ -13,8 +13,29 @@ pub const MAX_MAJOR_REASON_LEN: usize = 500;
 
 /// The keywords of domain.md "Major appeals" plus close variants; administrators edit the list.
 pub const DEFAULT_MAJOR_KEYWORDS: &[&str] = &[
-    "触电", "电死", "电伤", "身亡", "死亡", "记者", "媒体", "电视台", "报社", "曝光", "上访", "偷电",
-    "偷盗", "倒卖", "贿赂", "受贿", "索贿", "红包", "回扣", "纪委", "火灾", "爆炸", "群体",
+    "触电",
+    "电死",
+    "电伤",
+    "身亡",
+    "死亡",
+    "记者",
+    "媒体",
+    "电视台",
+    "报社",
+    "曝光",
+    "上访",
+    "偷电",
+    "偷盗",
+    "倒卖",
+    "贿赂",
+    "受贿",
+    "索贿",
+    "红包",
+    "回扣",
+    "纪委",
+    "火灾",
+    "爆炸",
+    "群体",
 ];
 
 /// Editable rules that make an appeal major, on top of the catalogue's always-major entries.
@@ -88,7 +109,11 @@ pub enum MajorReason {
 }
 
 /// Whether an appeal is major by its sub-category or its text, and which rule matched first.
-pub fn assess_major(rules: &MajorRules, sub_category: &SubCategory, text: &str) -> Option<MajorReason> {
+pub fn assess_major(
+    rules: &MajorRules,
+    sub_category: &SubCategory,
+    text: &str,
+) -> Option<MajorReason> {
     if sub_category.gravity == Gravity::AlwaysMajor
         || rules.sub_categories.contains(&sub_category.code)
     {
@@ -125,7 +150,11 @@ mod tests {
 
     #[test]
     fn an_always_major_sub_category_needs_no_keyword() {
-        let r = assess_major(&MajorRules::defaults(), &sub("fault_repair.electric_shock"), "");
+        let r = assess_major(
+            &MajorRules::defaults(),
+            &sub("fault_repair.electric_shock"),
+            "",
+        );
         assert!(matches!(r, Some(MajorReason::SubCategory(_))));
     }
 
@@ -147,7 +176,12 @@ mod tests {
         let rules = rules.unwrap_or_else(|e| panic!("{e:?}"));
         assert!(assess_major(&rules, &sub("complaint.outage"), "找cctv").is_some());
         let bad = MajorRules::new(vec!["媒体".into(), " ".into(), "媒体".into()], vec![]);
-        let fields: Vec<_> = bad.err().unwrap_or_default().into_iter().map(|e| e.field).collect();
+        let fields: Vec<_> = bad
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["keywords[1]", "keywords[2]"]);
     }
 }

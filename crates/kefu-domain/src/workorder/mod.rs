@@ -49,6 +49,8 @@
 //! - Administrators configure the catalogue and rules, but do not act on orders.
 
 mod catalogue;
+mod command;
+mod error;
 mod event;
 mod machine;
 mod major;
@@ -65,15 +67,17 @@ pub use catalogue::{
     Catalogue, Gravity, MAX_SUB_CATEGORIES, MAX_SUB_CATEGORY_CODE_LEN, MAX_SUB_CATEGORY_NAME_LEN,
     SubCategory, SubCategoryCode,
 };
+pub use command::{Command, ReviewDecision};
+pub use error::WorkOrderError;
 pub use event::{Event, EventKind, ReplayError, evolve, replay};
 pub use machine::{
-    Command, INTAKE_ROLES, MAX_ASSISTING_UNITS, MAX_CHASES, MAX_NOTE_LEN, MAX_REASON_LEN,
-    MAX_REOPENS, MAX_RETURNS, MAX_SEND_BACKS, MAX_SUPERVISIONS, MAX_VISIT_ATTEMPTS,
-    ReviewDecision, WorkOrderError, allowed_actions, apply, open, roles_for, targets,
+    INTAKE_ROLES, MAX_ASSISTING_UNITS, MAX_CHASES, MAX_NOTE_LEN, MAX_REASON_LEN, MAX_REOPENS,
+    MAX_RETURNS, MAX_SEND_BACKS, MAX_SUPERVISIONS, MAX_VISIT_ATTEMPTS, allowed_actions, apply,
+    open, roles_for, targets,
 };
 pub use major::{
-    DEFAULT_MAJOR_KEYWORDS, MAX_KEYWORD_LEN, MAX_MAJOR_KEYWORDS, MAX_MAJOR_REASON_LEN,
-    MajorReason, MajorRules, assess_major,
+    DEFAULT_MAJOR_KEYWORDS, MAX_KEYWORD_LEN, MAX_MAJOR_KEYWORDS, MAX_MAJOR_REASON_LEN, MajorReason,
+    MajorRules, assess_major,
 };
 pub use number::{
     IdempotencyKey, MAX_DAILY_SEQUENCE, MAX_IDEMPOTENCY_KEY_LEN, ORDER_NUMBER_PREFIX, OrderNumber,
@@ -90,6 +94,6 @@ pub use reply::{
     MAX_HANDLER_LEN, MAX_PERSON_LEN, MAX_REPLY_TEXT_LEN, Reply, ReplyInput,
 };
 pub use vocab::{
-    Action, AppealType, Channel, ContactResult, FaultFinding, Priority, ReturnReason,
-    Satisfaction, State,
+    Action, AppealType, Channel, ContactResult, FaultFinding, Priority, ReturnReason, Satisfaction,
+    State,
 };

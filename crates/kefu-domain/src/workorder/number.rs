@@ -115,7 +115,10 @@ mod tests {
     #[test]
     fn order_numbers_round_trip() {
         let n = OrderNumber::parse("GD20261122000123");
-        assert_eq!(n.clone().map(|n| n.to_string()), Ok("GD20261122000123".to_owned()));
+        assert_eq!(
+            n.clone().map(|n| n.to_string()),
+            Ok("GD20261122000123".to_owned())
+        );
         assert_eq!(n.map(|n| n.seq()), Ok(123));
         let d = NaiveDate::from_ymd_opt(2026, 1, 4).unwrap_or_default();
         assert_eq!(

@@ -8,7 +8,9 @@ use super::major::{MAX_MAJOR_REASON_LEN, MajorReason, MajorRules, assess_major};
 use super::number::{IdempotencyKey, OrderNumber};
 use super::repeat::Appellant;
 use super::reply::Reply;
-use super::vocab::{AppealType, Channel, ContactResult, Priority, ReturnReason, Satisfaction, State};
+use super::vocab::{
+    AppealType, Channel, ContactResult, Priority, ReturnReason, Satisfaction, State,
+};
 use crate::FieldError;
 use crate::auth::Roles;
 use crate::customer::{CustomerName, MAX_ADDRESS_LEN, Phone};
@@ -133,10 +135,7 @@ impl Intake {
                     "sub_category",
                     format!(
                         "'{}' is a sub-category of '{}', not of '{}'; pick one of '{}'",
-                        s.code,
-                        s.appeal_type,
-                        input.appeal_type,
-                        input.appeal_type
+                        s.code, s.appeal_type, input.appeal_type, input.appeal_type
                     ),
                 ));
                 None
@@ -149,7 +148,10 @@ impl Intake {
         };
         let content = input.content.trim().to_owned();
         if content.is_empty() {
-            errors.push(FieldError::new("content", "write down the customer's appeal"));
+            errors.push(FieldError::new(
+                "content",
+                "write down the customer's appeal",
+            ));
         } else if content.chars().count() > MAX_CONTENT_LEN {
             errors.push(FieldError::new(
                 "content",

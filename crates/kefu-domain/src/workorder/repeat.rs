@@ -90,7 +90,10 @@ mod tests {
             (number(2), key(Some(7), None, "complaint.outage", 20)),
             (number(3), key(Some(7), None, "complaint.tariff", 39)), // other matter
             (number(4), key(Some(8), None, "complaint.outage", 39)), // other customer
-            (number(5), key(None, Some("13800138000"), "complaint.outage", 41)), // later
+            (
+                number(5),
+                key(None, Some("13800138000"), "complaint.outage", 41),
+            ), // later
         ];
         assert_eq!(
             is_repeat(&new, &earlier, DEFAULT_REPEAT_WINDOW_DAYS),
@@ -102,9 +105,18 @@ mod tests {
     fn an_unidentified_caller_is_matched_by_phone() {
         let new = key(Some(7), Some("13800138000"), "fault_repair.no_power", 3);
         let earlier = [
-            (number(1), key(None, Some("138 0013 8000"), "fault_repair.no_power", 1)),
-            (number(1), key(None, Some("138 0013 8000"), "fault_repair.no_power", 1)),
-            (number(2), key(None, Some("13900139000"), "fault_repair.no_power", 2)),
+            (
+                number(1),
+                key(None, Some("138 0013 8000"), "fault_repair.no_power", 1),
+            ),
+            (
+                number(1),
+                key(None, Some("138 0013 8000"), "fault_repair.no_power", 1),
+            ),
+            (
+                number(2),
+                key(None, Some("13900139000"), "fault_repair.no_power", 2),
+            ),
         ];
         assert_eq!(is_repeat(&new, &earlier, 30), [number(1)]);
         assert!(is_repeat(&new, &earlier, 1).is_empty());

@@ -271,15 +271,29 @@ mod tests {
     }
 
     fn fields(r: Result<Reply, Vec<FieldError>>) -> Vec<String> {
-        r.err().unwrap_or_default().into_iter().map(|e| e.field).collect()
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
     }
 
     #[test]
     fn an_empty_reply_names_every_missing_field() {
-        let got = fields(Reply::validate(ReplyInput::default(), AppealType::Complaint, now()));
+        let got = fields(Reply::validate(
+            ReplyInput::default(),
+            AppealType::Complaint,
+            now(),
+        ));
         assert_eq!(
             got,
-            ["handled_at", "handler", "actions_taken", "result_and_feedback", "fault"]
+            [
+                "handled_at",
+                "handler",
+                "actions_taken",
+                "result_and_feedback",
+                "fault"
+            ]
         );
     }
 
@@ -337,7 +351,10 @@ mod tests {
         let c = Reply::validate(input, AppealType::Compensation, now()).map(|r| r.compensation);
         assert_eq!(c.map(|c| c.map(|c| c.amount_fen)), Ok(Some(120_000)));
         // A consultation needs no fault finding at all.
-        let plain = ReplyInput { fault: None, ..full() };
+        let plain = ReplyInput {
+            fault: None,
+            ..full()
+        };
         assert_eq!(
             Reply::validate(plain, AppealType::Consultation, now()).map(|r| r.fault),
             Ok(Fault::NotAtFault)

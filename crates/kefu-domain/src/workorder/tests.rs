@@ -45,23 +45,53 @@ fn actor(id: i64, roles: &[Role], at: OrgPath, department: Option<DepartmentKind
 }
 
 fn agent() -> ActorCtx {
-    actor(1, &[Role::Agent], province(), Some(DepartmentKind::VoiceService))
+    actor(
+        1,
+        &[Role::Agent],
+        province(),
+        Some(DepartmentKind::VoiceService),
+    )
 }
 fn dispatcher() -> ActorCtx {
-    actor(2, &[Role::Dispatcher], province(), Some(DepartmentKind::VoiceService))
+    actor(
+        2,
+        &[Role::Dispatcher],
+        province(),
+        Some(DepartmentKind::VoiceService),
+    )
 }
 fn reviewer() -> ActorCtx {
-    actor(3, &[Role::Dispatcher], province(), Some(DepartmentKind::VoiceService))
+    actor(
+        3,
+        &[Role::Dispatcher],
+        province(),
+        Some(DepartmentKind::VoiceService),
+    )
 }
 /// A handler of county A's operations department (the outage complaint's department).
 fn handler_a() -> ActorCtx {
-    actor(10, &[Role::Handler], county_a(), Some(DepartmentKind::Operations))
+    actor(
+        10,
+        &[Role::Handler],
+        county_a(),
+        Some(DepartmentKind::Operations),
+    )
 }
 fn marketing_a() -> ActorCtx {
-    actor(11, &[Role::Handler], county_a(), Some(DepartmentKind::Marketing))
+    actor(
+        11,
+        &[Role::Handler],
+        county_a(),
+        Some(DepartmentKind::Marketing),
+    )
 }
 fn handler_b() -> ActorCtx {
-    actor(12, &[Role::Handler], county_b(), Some(DepartmentKind::Operations))
+    actor(
+        12,
+        &[Role::Handler],
+        county_b(),
+        Some(DepartmentKind::Operations),
+    )
 }
 fn supervisor() -> ActorCtx {
     actor(20, &[Role::Supervisor], province(), None)
@@ -158,7 +188,10 @@ impl Run {
     fn err(&mut self, cmd: Command, by: &ActorCtx) -> WorkOrderError {
         let before = self.order.clone();
         let e = self.go(cmd, by).err();
-        assert_eq!(self.order, before, "a refused command must not change the order");
+        assert_eq!(
+            self.order, before,
+            "a refused command must not change the order"
+        );
         e.unwrap_or_else(|| panic!("expected a refusal"))
     }
 }
@@ -196,7 +229,10 @@ fn visit(s: Satisfaction) -> Command {
 
 fn field_names(e: &WorkOrderError) -> Vec<String> {
     match e {
-        WorkOrderError::Invalid(fields) => fields.iter().map(|f: &FieldError| f.field.clone()).collect(),
+        WorkOrderError::Invalid(fields) => fields
+            .iter()
+            .map(|f: &FieldError| f.field.clone())
+            .collect(),
         other => panic!("expected invalid input, got {other:?}"),
     }
 }

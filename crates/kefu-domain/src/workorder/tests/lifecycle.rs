@@ -6,7 +6,11 @@ use super::*;
 fn a_normal_complaint_runs_from_intake_to_archive_and_replays() {
     let mut run = Run::complaint();
     assert_eq!(run.order.state, State::PendingDispatch);
-    assert_eq!(run.order.owner, agent().staff, "首问负责制: the intake agent owns it");
+    assert_eq!(
+        run.order.owner,
+        agent().staff,
+        "首问负责制: the intake agent owns it"
+    );
     run.ok(dispatch_suggested(), &dispatcher());
     assert_eq!(run.order.dispatcher, Some(dispatcher().staff));
     run.ok(Command::Accept, &handler_a());
@@ -129,7 +133,10 @@ fn a_dissatisfied_customer_reopens_the_order_back_to_dispatch() {
     );
     assert_eq!(run.order.state, State::Reopened);
     assert_eq!(run.order.reopen_count, 1);
-    assert_eq!((run.order.host.clone(), run.order.reply.clone()), (None, None));
+    assert_eq!(
+        (run.order.host.clone(), run.order.reply.clone()),
+        (None, None)
+    );
     assert_eq!(run.order.suggestion().unit, county_a());
     run.ok(dispatch_suggested(), &dispatcher());
     run.ok(Command::Accept, &handler_a());
@@ -174,7 +181,10 @@ fn unanswered_visits_end_after_three_calls() {
     assert_eq!(run.order.state, State::Reviewed);
     run.ok(no_answer(), &agent());
     assert_eq!(run.order.state, State::Visited);
-    assert_eq!(run.order.visit.as_ref().map(|v| v.contact), Some(ContactResult::NoAnswer));
+    assert_eq!(
+        run.order.visit.as_ref().map(|v| v.contact),
+        Some(ContactResult::NoAnswer)
+    );
     // Not reached means no rating, so only a supervisor could reopen.
     let e = run.err(Command::Reopen { reason: "x".into() }, &agent());
     assert_eq!(e, WorkOrderError::NotDissatisfied);
@@ -202,7 +212,12 @@ fn flagging_by_hand_raises_priority_once() {
     );
     assert_eq!(run.order.priority, Priority::Major);
     assert!(run.order.on_supervisor_board());
-    let e = run.err(Command::FlagMajor { reason: "again".into() }, &agent());
+    let e = run.err(
+        Command::FlagMajor {
+            reason: "again".into(),
+        },
+        &agent(),
+    );
     assert_eq!(e, WorkOrderError::AlreadyMajor);
 }
 
@@ -210,8 +225,17 @@ fn flagging_by_hand_raises_priority_once() {
 fn a_manual_major_reason_at_intake_and_a_bad_intake_are_handled() {
     let mut input = intake_input("complaint.outage", "停电");
     input.priority = Priority::Major;
-    let refused = Intake::validate(input.clone(), &Catalogue::defaults(), &MajorRules::defaults());
-    let fields: Vec<_> = refused.err().unwrap_or_default().into_iter().map(|e| e.field).collect();
+    let refused = Intake::validate(
+        input.clone(),
+        &Catalogue::defaults(),
+        &MajorRules::defaults(),
+    );
+    let fields: Vec<_> = refused
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
     assert_eq!(fields, ["major_reason"]);
     input.major_reason = "人大代表来电".into();
     let ok = Intake::validate(input, &Catalogue::defaults(), &MajorRules::defaults());
@@ -222,7 +246,12 @@ fn a_manual_major_reason_at_intake_and_a_bad_intake_are_handled() {
     let mut wrong = intake_input("complaint.outage", "");
     wrong.appeal_type = AppealType::Praise;
     let refused = Intake::validate(wrong, &Catalogue::defaults(), &MajorRules::defaults());
-    let fields: Vec<_> = refused.err().unwrap_or_default().into_iter().map(|e| e.field).collect();
+    let fields: Vec<_> = refused
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
     assert_eq!(fields, ["sub_category", "content"]);
 }
 
@@ -267,7 +296,13 @@ fn illegal_transitions_name_the_state_and_the_allowed_actions() {
     assert!(e.to_string().contains("accept"), "{e}");
     run.ok(Command::Accept, &handler_a());
     let e = run.err(Command::Archive, &agent());
-    assert!(matches!(e, WorkOrderError::IllegalTransition { action: Action::Archive, .. }));
+    assert!(matches!(
+        e,
+        WorkOrderError::IllegalTransition {
+            action: Action::Archive,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -313,7 +348,7 @@ fn wrong_roles_units_and_departments_are_refused() {
     run.ok(dispatch_suggested(), &dispatcher());
     assert!(matches!(
         run.err(Command::Accept, &handler_b()),
-        WorkOrderError::OutOfScope { .. }
+        WorkOrderError::NotHostUnit { .. }
     ));
     assert_eq!(
         run.err(Command::Accept, &marketing_a()),
@@ -326,12 +361,25 @@ fn wrong_roles_units_and_departments_are_refused() {
     let station = actor(13, &[Role::Handler], county_a().child(OrgUnitId(40)), None);
     run.ok(Command::Accept, &station);
     assert!(matches!(
-        run.err(Command::Supervise { reason: "x".into() }, &other_supervisor()),
+        run.err(
+            Command::Supervise { reason: "x".into() },
+            &other_supervisor()
+        ),
         WorkOrderError::OutOfScope { .. }
     ));
-    run.ok(Command::Supervise { reason: "重点跟踪".into() }, &supervisor());
+    run.ok(
+        Command::Supervise {
+            reason: "重点跟踪".into(),
+        },
+        &supervisor(),
+    );
     assert_eq!(
-        run.err(Command::Supervise { reason: "again".into() }, &supervisor()),
+        run.err(
+            Command::Supervise {
+                reason: "again".into()
+            },
+            &supervisor()
+        ),
         WorkOrderError::AlreadySupervised
     );
     assert!(run.order.is_supervised());
@@ -370,7 +418,12 @@ fn a_reply_missing_fields_is_refused_naming_each() {
     );
     assert_eq!(
         field_names(&e),
-        ["handled_at", "actions_taken", "result_and_feedback", "fault"]
+        [
+            "handled_at",
+            "actions_taken",
+            "result_and_feedback",
+            "fault"
+        ]
     );
     let e = run.err(
         Command::Reply(ReplyInput {
@@ -385,7 +438,12 @@ fn a_reply_missing_fields_is_refused_naming_each() {
 #[test]
 fn chases_are_counted_and_assisting_units_added_once() {
     let mut run = Run::complaint();
-    run.ok(Command::Chase { note: "客户来电催促".into() }, &agent());
+    run.ok(
+        Command::Chase {
+            note: "客户来电催促".into(),
+        },
+        &agent(),
+    );
     run.ok(dispatch_suggested(), &dispatcher());
     run.ok(Command::Chase { note: "".into() }, &supervisor());
     assert_eq!(run.order.chase_count, 2);
@@ -416,10 +474,21 @@ fn reclassifying_changes_the_suggested_department_and_can_make_it_major() {
     );
     assert_eq!(run.order.appeal_type, AppealType::FaultRepair);
     assert_eq!(run.order.priority, Priority::Major);
-    let s = suggest_dispatch(&catalogue, &run.order.sub_category, run.order.jurisdiction());
+    let s = suggest_dispatch(
+        &catalogue,
+        &run.order.sub_category,
+        run.order.jurisdiction(),
+    );
     let s = s.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((s.unit, s.department), (county_a(), DepartmentKind::Operations));
-    assert!(s.rule.contains("属地管理") && s.rule.contains("触电事故"), "{}", s.rule);
+    assert_eq!(
+        (s.unit, s.department),
+        (county_a(), DepartmentKind::Operations)
+    );
+    assert!(
+        s.rule.contains("属地管理") && s.rule.contains("触电事故"),
+        "{}",
+        s.rule
+    );
 }
 
 #[test]
@@ -447,7 +516,10 @@ fn intake_is_for_agents_and_customer_managers() {
     let refused = open(intake("complaint.outage", "停电"), &handler_a(), t0());
     assert!(matches!(
         refused,
-        Err(WorkOrderError::RoleNotAllowed { action: Action::Intake, .. })
+        Err(WorkOrderError::RoleNotAllowed {
+            action: Action::Intake,
+            ..
+        })
     ));
     let cm = actor(6, &[Role::CustomerManager], county_a(), None);
     assert!(open(intake("complaint.outage", "停电"), &cm, t0()).is_ok());

@@ -25,7 +25,11 @@ fn actors() -> Vec<ActorCtx> {
 fn command(kind: u8, param: u8, now: DateTime<Utc>) -> Command {
     let units = [county_a(), county_b(), other_city(), province()];
     let pick_unit = units[usize::from(param) % units.len()].clone();
-    let reason = if param % 3 == 0 { "" } else { "原因说明" };
+    let reason = if param.is_multiple_of(3) {
+        ""
+    } else {
+        "原因说明"
+    };
     let department = DepartmentKind::ALL[usize::from(param) % 3 + 2];
     match kind % 14 {
         0 => dispatch_to(pick_unit, department, reason),
@@ -35,16 +39,18 @@ fn command(kind: u8, param: u8, now: DateTime<Utc>) -> Command {
             reason: ReturnReason::ALL[usize::from(param) % ReturnReason::ALL.len()],
             text: reason.into(),
         },
-        4 => Command::Chase { note: reason.into() },
+        4 => Command::Chase {
+            note: reason.into(),
+        },
         5 => Command::Supervise {
             reason: reason.into(),
         },
-        6 => Command::Reply(if param % 4 == 0 {
+        6 => Command::Reply(if param.is_multiple_of(4) {
             ReplyInput::default()
         } else {
             reply_input(now)
         }),
-        7 => Command::Review(if param % 2 == 0 {
+        7 => Command::Review(if param.is_multiple_of(2) {
             ReviewDecision::Approve
         } else {
             ReviewDecision::SendBack {
@@ -53,7 +59,7 @@ fn command(kind: u8, param: u8, now: DateTime<Utc>) -> Command {
         }),
         8 => {
             let contact = ContactResult::ALL[usize::from(param) % ContactResult::ALL.len()];
-            let satisfaction = (contact == ContactResult::Reached || param % 7 == 0)
+            let satisfaction = (contact == ContactResult::Reached || param.is_multiple_of(7))
                 .then(|| Satisfaction::ALL[usize::from(param) % 5]);
             Command::Visit {
                 contact,
@@ -104,18 +110,20 @@ fn kind_of(action: Action, param: u8) -> u8 {
 /// The actor who would normally take `action` on `order`, so random runs get deep.
 fn natural_actor(action: Action, order: &Order, param: u8) -> ActorCtx {
     match action {
-        Action::Accept | Action::Return | Action::Reply => [handler_a(), marketing_a(), handler_b()]
-            .into_iter()
-            .find(|h| {
-                order.host.as_ref().is_some_and(|host| {
-                    host.unit.contains(&h.unit) && h.department == Some(host.department)
+        Action::Accept | Action::Return | Action::Reply => {
+            [handler_a(), marketing_a(), handler_b()]
+                .into_iter()
+                .find(|h| {
+                    order.host.as_ref().is_some_and(|host| {
+                        host.unit.contains(&h.unit) && h.department == Some(host.department)
+                    })
                 })
-            })
-            .unwrap_or_else(handler_a),
+                .unwrap_or_else(handler_a)
+        }
         Action::Chase | Action::Visit | Action::Archive => agent(),
         Action::Supervise => supervisor(),
         Action::Review => reviewer(),
-        Action::Reopen if param % 2 == 0 => agent(),
+        Action::Reopen if param.is_multiple_of(2) => agent(),
         Action::Reopen => supervisor(),
         _ => dispatcher(),
     }
@@ -149,7 +157,11 @@ fn check_invariants(o: &Order) {
     assert_eq!(o.handler.is_some(), accepted, "handler in {s}");
     let replied = matches!(s, S::Replied | S::Reviewed | S::Visited | S::Archived);
     assert_eq!(o.reply.is_some(), replied, "reply in {s}");
-    assert_eq!(o.visit.is_some(), matches!(s, S::Visited | S::Archived), "visit in {s}");
+    assert_eq!(
+        o.visit.is_some(),
+        matches!(s, S::Visited | S::Archived),
+        "visit in {s}"
+    );
     assert_eq!(o.major.is_some(), o.priority == Priority::Major);
     assert_eq!(o.archived_at.is_some(), s == S::Archived);
     assert!(o.returns.len() <= MAX_RETURNS && o.assisting.len() <= MAX_ASSISTING_UNITS);
@@ -169,17 +181,19 @@ proptest! {
 
     #[test]
     fn random_commands_stay_in_the_machine_and_replay(
-        steps in proptest::collection::vec((any::<bool>(), 0u8..9, 0u8..14, any::<u8>()), 0..80)
+        steps in proptest::collection::vec((0u8..4, 0u8..9, 0u8..14, any::<u8>()), 0..80)
     ) {
         let actors = actors();
         let reachable = reachable();
         let mut run = Run::complaint();
-        for (guided, who, kind, param) in steps {
+        for (mode, who, kind, param) in steps {
             let now = run.now + Duration::minutes(30);
-            // Half the steps pick an allowed action and its usual actor; half are anything.
-            let (cmd, by) = if guided {
+            // Three steps in four take an allowed action (often the first, the way forward)
+            // with its usual actor, so runs get deep; the fourth is anything from anyone.
+            let (cmd, by) = if mode > 0 {
                 let allowed = allowed_actions(run.order.state);
-                let Some(&a) = allowed.get(usize::from(kind) % allowed.len().max(1)) else {
+                let pick = if kind.is_multiple_of(2) { 0 } else { usize::from(kind) };
+                let Some(&a) = allowed.get(pick % allowed.len().max(1)) else {
                     continue;
                 };
                 (command(kind_of(a, param), param, now), natural_actor(a, &run.order, param))
