@@ -85,7 +85,12 @@ pub struct CreateUserArgs {
     #[arg(long, value_name = "CODE")]
     pub unit: String,
     /// Role(s): agent, dispatcher, handler, customer_manager, supervisor, analyst, admin.
-    #[arg(long = "role", required = true, value_delimiter = ',', value_name = "ROLE")]
+    #[arg(
+        long = "role",
+        required = true,
+        value_delimiter = ',',
+        value_name = "ROLE"
+    )]
     pub roles: Vec<String>,
     /// Department kind inside the unit (voice_service, marketing, operations…).
     #[arg(long, value_name = "KIND")]
@@ -202,8 +207,19 @@ mod tests {
     #[test]
     fn roles_may_repeat_or_be_comma_separated() {
         let cli = Cli::try_parse_from([
-            "kefu", "admin", "create-user", "--username", "wang", "--name", "王", "--unit", "33",
-            "--role", "agent,handler", "--role", "analyst",
+            "kefu",
+            "admin",
+            "create-user",
+            "--username",
+            "wang",
+            "--name",
+            "王",
+            "--unit",
+            "33",
+            "--role",
+            "agent,handler",
+            "--role",
+            "analyst",
         ]);
         let roles = match cli.map(|c| c.command) {
             Ok(Command::Admin(AdminCommand::CreateUser(a))) => a.roles,

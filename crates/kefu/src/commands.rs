@@ -181,7 +181,10 @@ pub async fn create_user(config: &Config, args: &CreateUserArgs) -> anyhow::Resu
                 .iter()
                 .find(|d| d.unit_id == unit.id && d.kind == kind)
                 .with_context(|| {
-                    format!("--department: unit {} has no {} department", args.unit, kind)
+                    format!(
+                        "--department: unit {} has no {} department",
+                        args.unit, kind
+                    )
                 })?;
             Some(dept.id)
         }

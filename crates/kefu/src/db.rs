@@ -69,9 +69,9 @@ pub async fn drop_pg_schema(url: &DatabaseUrl, schema: &str) -> anyhow::Result<(
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP SCHEMA IF EXISTS {schema} CASCADE"
     )))
-        .execute(&mut conn)
-        .await
-        .with_context(|| format!("dropping schema {schema}"))?;
+    .execute(&mut conn)
+    .await
+    .with_context(|| format!("dropping schema {schema}"))?;
     conn.close().await.ok();
     Ok(())
 }

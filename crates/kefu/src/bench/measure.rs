@@ -83,16 +83,15 @@ where
             let mut latencies = Vec::new();
             let mut errors = 0u64;
             let mut first_error = None;
-            while Instant::now() < deadline
-                && issued.fetch_add(1, Ordering::Relaxed) < max_requests
+            while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < max_requests
             {
                 let t = Instant::now();
                 let (back, result) = op(rng).await;
                 rng = back;
                 match result {
-                    Ok(()) => latencies.push(
-                        u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX),
-                    ),
+                    Ok(()) => {
+                        latencies.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX))
+                    }
                     Err(e) => {
                         errors += 1;
                         first_error.get_or_insert(e);

@@ -179,10 +179,8 @@ async fn fresh_store(opts: &PhoneLookupOptions) -> anyhow::Result<(Arc<dyn Store
             )
         }
         None => {
-            let dir = std::env::temp_dir().join(format!(
-                "kefu-bench-{}-{stamp}",
-                std::process::id()
-            ));
+            let dir =
+                std::env::temp_dir().join(format!("kefu-bench-{}-{stamp}", std::process::id()));
             (
                 crate::config::Database::Sqlite(dir.join("kefu.db")),
                 Scratch::Sqlite(dir),
@@ -274,7 +272,8 @@ async fn run_on(store: Arc<dyn Store>, opts: &PhoneLookupOptions) -> anyhow::Res
     let base = format!("http://{addr}");
 
     let lookup = {
-        let (client, phones, auth, base) = (client.clone(), phones.clone(), auth.clone(), base.clone());
+        let (client, phones, auth, base) =
+            (client.clone(), phones.clone(), auth.clone(), base.clone());
         move |mut rng: rand::rngs::StdRng| {
             let phone = phones.choose(&mut rng).cloned().unwrap_or_default();
             let uri = format!("{base}/api/v1/customers?phone={phone}");
@@ -283,12 +282,26 @@ async fn run_on(store: Arc<dyn Store>, opts: &PhoneLookupOptions) -> anyhow::Res
         }
     };
     // Warm-up (also proves the API answers before anything is measured).
-    let warm = measure::run(opts.concurrency, WARM_UP, opts.max_requests, opts.seed, lookup.clone()).await;
+    let warm = measure::run(
+        opts.concurrency,
+        WARM_UP,
+        opts.max_requests,
+        opts.seed,
+        lookup.clone(),
+    )
+    .await;
     if let Some(e) = warm.first_error.as_ref().filter(|_| warm.requests == 0) {
         anyhow::bail!("the phone look-up fails: {e}");
     }
     eprintln!("bench: HTTP phone look-up for {:?}…", opts.duration);
-    let http = measure::run(opts.concurrency, opts.duration, opts.max_requests, opts.seed, lookup).await;
+    let http = measure::run(
+        opts.concurrency,
+        opts.duration,
+        opts.max_requests,
+        opts.seed,
+        lookup,
+    )
+    .await;
 
     eprintln!("bench: store-only look-up for {:?}…", opts.duration);
     let scope = staff.org_path.clone();
@@ -300,7 +313,12 @@ async fn run_on(store: Arc<dyn Store>, opts: &PhoneLookupOptions) -> anyhow::Res
             async move {
                 let result = match Phone::parse(&phone) {
                     Ok(p) => store
-                        .find_customers(&CustomerLookup::Phone(p), &scope, false, PageRequest::first())
+                        .find_customers(
+                            &CustomerLookup::Phone(p),
+                            &scope,
+                            false,
+                            PageRequest::first(),
+                        )
                         .await
                         .map(|_| ())
                         .map_err(|e| e.to_string()),
@@ -310,7 +328,14 @@ async fn run_on(store: Arc<dyn Store>, opts: &PhoneLookupOptions) -> anyhow::Res
             }
         }
     };
-    let store_only = measure::run(opts.concurrency, opts.duration, opts.max_requests, opts.seed, direct).await;
+    let store_only = measure::run(
+        opts.concurrency,
+        opts.duration,
+        opts.max_requests,
+        opts.seed,
+        direct,
+    )
+    .await;
 
     eprintln!("bench: GET /healthz for {:?}…", opts.duration);
     let health = {
@@ -320,7 +345,14 @@ async fn run_on(store: Arc<dyn Store>, opts: &PhoneLookupOptions) -> anyhow::Res
             async move { (rng, get(&client, &uri, None).await) }
         }
     };
-    let healthz = measure::run(opts.concurrency, opts.duration, opts.max_requests, opts.seed, health).await;
+    let healthz = measure::run(
+        opts.concurrency,
+        opts.duration,
+        opts.max_requests,
+        opts.seed,
+        health,
+    )
+    .await;
 
     stop.send(()).ok();
     match tokio::time::timeout(Duration::from_secs(10), server).await {
@@ -329,7 +361,11 @@ async fn run_on(store: Arc<dyn Store>, opts: &PhoneLookupOptions) -> anyhow::Res
         Ok(Err(e)) => tracing::warn!(error = %e, "bench server task failed"),
         Err(_) => tracing::warn!("bench server did not stop within 10s"),
     }
-    for (name, m) in [("HTTP look-up", &http), ("store only", &store_only), ("healthz", &healthz)] {
+    for (name, m) in [
+        ("HTTP look-up", &http),
+        ("store only", &store_only),
+        ("healthz", &healthz),
+    ] {
         if let Some(e) = &m.first_error {
             eprintln!("bench: {name}: {} errors, first: {e}", m.errors);
         }

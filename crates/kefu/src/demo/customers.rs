@@ -83,7 +83,10 @@ impl CustomerGenerator {
     }
 
     fn mobile(&mut self) -> String {
-        let prefix = MOBILE_PREFIXES.choose(&mut self.rng).copied().unwrap_or("138");
+        let prefix = MOBILE_PREFIXES
+            .choose(&mut self.rng)
+            .copied()
+            .unwrap_or("138");
         format!("{prefix}{:08}", self.rng.random_range(0..100_000_000u32))
     }
 
@@ -110,10 +113,8 @@ impl CustomerGenerator {
         lo = lo.min(hi);
         for _ in 0..8 {
             let y = self.rng.random_range(lo..=hi);
-            let (m, d) = md.unwrap_or((
-                self.rng.random_range(1..=12),
-                self.rng.random_range(1..=28),
-            ));
+            let (m, d) =
+                md.unwrap_or((self.rng.random_range(1..=12), self.rng.random_range(1..=28)));
             if let Some(date) = NaiveDate::from_ymd_opt(y, m, d).filter(|x| *x <= self.today) {
                 return date;
             }
@@ -125,7 +126,10 @@ impl CustomerGenerator {
 
     fn account_number(&mut self, county: usize) -> String {
         self.serials[county] += 1;
-        format!("{}{:07}", self.counties[county].1.code, self.serials[county])
+        format!(
+            "{}{:07}",
+            self.counties[county].1.code, self.serials[county]
+        )
     }
 
     fn unit_id(&self, code: &str) -> i64 {
@@ -228,9 +232,13 @@ impl CustomerGenerator {
 
         input.usage_category = UsageCategory::Residential.code().into();
         let three_phase = self.rng.random_bool(0.05);
-        input.voltage = if three_phase { Voltage::V380 } else { Voltage::V220 }
-            .code()
-            .into();
+        input.voltage = if three_phase {
+            Voltage::V380
+        } else {
+            Voltage::V220
+        }
+        .code()
+        .into();
         input.contract_capacity_kva = three_phase.then(|| self.rng.random_range(12..=40));
         let tier = match self.rng.random_range(0..100) {
             0 => ValueTier::Vip,
@@ -328,9 +336,13 @@ impl CustomerGenerator {
         }
         input.phones.push(self.mobile());
         let three_phase = self.rng.random_bool(0.4);
-        input.voltage = if three_phase { Voltage::V380 } else { Voltage::V220 }
-            .code()
-            .into();
+        input.voltage = if three_phase {
+            Voltage::V380
+        } else {
+            Voltage::V220
+        }
+        .code()
+        .into();
         input.contract_capacity_kva = Some(if three_phase {
             self.rng.random_range(30..=200)
         } else {
@@ -355,7 +367,10 @@ impl CustomerGenerator {
     fn mall(&mut self, county: usize, input: &mut CustomerInput) {
         let (city, c) = self.counties[county];
         let brand = names::brand(&mut self.rng);
-        input.name = format!("{}{brand}商业管理有限公司", city.city.trim_end_matches('市'));
+        input.name = format!(
+            "{}{brand}商业管理有限公司",
+            city.city.trim_end_matches('市')
+        );
         input.industry = Some("商务服务业".into());
         input.business_format = Some(BusinessFormat::Mall.code().into());
         input.scale = Some(Scale::Large.code().into());
@@ -404,7 +419,15 @@ impl CustomerGenerator {
         input.contract_capacity_kva = Some(kva);
         let big = kva >= 10_000;
         input.scale = Some(if big { Scale::Large } else { Scale::Medium }.code().into());
-        input.value_tier = Some(if big { ValueTier::Vip } else { ValueTier::Major }.code().into());
+        input.value_tier = Some(
+            if big {
+                ValueTier::Vip
+            } else {
+                ValueTier::Major
+            }
+            .code()
+            .into(),
+        );
         let grades = if big {
             [ServiceGrade::A1, ServiceGrade::A2]
         } else {
@@ -434,7 +457,14 @@ impl CustomerGenerator {
         let village = VILLAGES.choose(&mut self.rng).copied().unwrap_or("前山");
         let (name, industry) = match self.rng.random_range(0..3) {
             0 => (format!("{}{village}村排灌站", c.district), "农业"),
-            1 => (format!("{}{}农业专业合作社", c.district, names::brand(&mut self.rng)), "农业"),
+            1 => (
+                format!(
+                    "{}{}农业专业合作社",
+                    c.district,
+                    names::brand(&mut self.rng)
+                ),
+                "农业",
+            ),
             _ => (format!("{}{village}水产养殖场", c.district), "渔业"),
         };
         input.name = name;
@@ -444,7 +474,10 @@ impl CustomerGenerator {
             number: credit_code(&mut self.rng, "93", c.code),
         });
         let group = self.rng.random_range(1..=12);
-        input.address = format!("{PROVINCE}{}{}{town}{village}村{group}组", city.city, c.district);
+        input.address = format!(
+            "{PROVINCE}{}{}{town}{village}村{group}组",
+            city.city, c.district
+        );
         input.supply_unit_id = unit;
         input.phones.push(self.mobile());
         input.voltage = Voltage::V380.code().into();

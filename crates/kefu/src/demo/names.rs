@@ -138,7 +138,10 @@ pub fn brand<R: Rng + ?Sized>(rng: &mut R) -> &'static str {
 
 /// A manufacturing company: `杭州恒达纺织有限公司`, with its 行业.
 pub fn factory_name<R: Rng + ?Sized>(rng: &mut R, city: &str) -> (String, &'static str) {
-    let (word, industry) = INDUSTRIES.choose(rng).copied().unwrap_or(("机械", "制造业"));
+    let (word, industry) = INDUSTRIES
+        .choose(rng)
+        .copied()
+        .unwrap_or(("机械", "制造业"));
     let city = city.trim_end_matches('市');
     (format!("{city}{}{word}有限公司", brand(rng)), industry)
 }

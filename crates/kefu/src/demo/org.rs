@@ -124,7 +124,12 @@ fn departments(level: OrgLevel) -> &'static [DepartmentKind] {
     use DepartmentKind as D;
     match level {
         OrgLevel::Hq => &[D::Office],
-        OrgLevel::Province => &[D::VoiceService, D::CustomerRelations, D::Marketing, D::Office],
+        OrgLevel::Province => &[
+            D::VoiceService,
+            D::CustomerRelations,
+            D::Marketing,
+            D::Office,
+        ],
         OrgLevel::City => &[
             D::Marketing,
             D::Operations,

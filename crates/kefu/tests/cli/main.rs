@@ -1,0 +1,7 @@
+//! Integration tests of the `kefu` binary: each runs the built executable, on SQLite (a temp
+//! data directory) and on PostgreSQL (a fresh schema at 127.0.0.1:5432, database `test`, or
+//! `KEFU_TEST_DATABASE_URL`).
+
+mod commands;
+mod serve;
+mod support;
