@@ -5,8 +5,8 @@ use crate::FieldError;
 use crate::auth::Role;
 use crate::org::DepartmentKind;
 
-/// Why a command was refused. The API maps `IllegalTransition` and the `Already*` variants to
-/// 409, `RoleNotAllowed`, `OutOfScope`, `NotHostUnit`, `WrongDepartment` and `OwnReply` to 403, the rest to 400.
+/// Why a command was refused. The API maps `IllegalTransition`, `StaleVersion` and the `Already*` variants
+/// to 409, `RoleNotAllowed`, `OutOfScope`, `NotHostUnit`, `WrongDepartment` and `OwnReply` to 403, the rest to 400.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkOrderError {
     /// The action is not possible in the current state.
@@ -74,6 +74,17 @@ pub enum WorkOrderError {
     /// This supervisor already watches the order.
     #[error("you already supervise this order; it stays on your list until archived")]
     AlreadySupervised,
+    /// The order changed since the client read it (optimistic concurrency: one writer wins).
+    #[error(
+        "the order changed since you read it (you had version {expected}, it is now {current}); \
+         reload it and try again"
+    )]
+    StaleVersion {
+        /// The version the client acted on.
+        expected: u64,
+        /// The order's version now.
+        current: u64,
+    },
     /// A per-order limit was reached.
     #[error("at most {limit} {what} per order; ask a supervisor to take the order in hand")]
     LimitReached {

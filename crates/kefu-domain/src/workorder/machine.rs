@@ -175,6 +175,18 @@ fn limit(reached: bool, what: &'static str, limit: u64) -> Result<(), WorkOrderE
     }
 }
 
+/// Refuses a command made on an out-of-date read of the order (two dispatchers, one wins).
+pub fn check_version(order: &Order, expected: u64) -> Result<(), WorkOrderError> {
+    if order.version == expected {
+        Ok(())
+    } else {
+        Err(WorkOrderError::StaleVersion {
+            expected,
+            current: order.version,
+        })
+    }
+}
+
 /// Takes an appeal: the acting agent becomes its owner (首问负责制).
 pub fn open(intake: Intake, actor: &ActorCtx, now: DateTime<Utc>) -> Result<Event, WorkOrderError> {
     require_roles(actor, Action::Intake, roles_for(Action::Intake))?;

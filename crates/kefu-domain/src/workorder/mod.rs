@@ -3,7 +3,10 @@
 //! Every change is `apply(order, command, actor, now) -> Result<Vec<Event>>`; the store appends
 //! the events (the timeline) and saves `evolve`d order in one transaction, and `replay(timeline)`
 //! rebuilds the stored order, so the audit trail and the row cannot disagree. Intake is
-//! `Intake::validate` then `open`, whose event starts the timeline.
+//! `Intake::validate` then `open`, whose event starts the timeline. Each event carries the
+//! order's new version: the store writes `WHERE version = event.version - 1`, and a client that
+//! sends the version it read is checked with `check_version`, so of two concurrent dispatches
+//! exactly one wins.
 //!
 //! ## States and actions
 //! Chase (催办), supervise (督办) and flag-major are allowed in every state but `archived`;
@@ -73,7 +76,7 @@ pub use event::{Event, EventKind, ReplayError, evolve, replay};
 pub use machine::{
     INTAKE_ROLES, MAX_ASSISTING_UNITS, MAX_CHASES, MAX_NOTE_LEN, MAX_REASON_LEN, MAX_REOPENS,
     MAX_RETURNS, MAX_SEND_BACKS, MAX_SUPERVISIONS, MAX_VISIT_ATTEMPTS, allowed_actions, apply,
-    open, roles_for, targets,
+    check_version, open, roles_for, targets,
 };
 pub use major::{
     DEFAULT_MAJOR_KEYWORDS, MAX_KEYWORD_LEN, MAX_MAJOR_KEYWORDS, MAX_MAJOR_REASON_LEN, MajorReason,

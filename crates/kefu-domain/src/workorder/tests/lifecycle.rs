@@ -524,3 +524,19 @@ fn intake_is_for_agents_and_customer_managers() {
     let cm = actor(6, &[Role::CustomerManager], county_a(), None);
     assert!(open(intake("complaint.outage", "停电"), &cm, t0()).is_ok());
 }
+
+#[test]
+fn of_two_dispatchers_on_the_same_version_only_the_first_wins() {
+    let mut run = Run::complaint();
+    let seen = run.order.version;
+    assert_eq!(check_version(&run.order, seen), Ok(()));
+    run.ok(dispatch_suggested(), &dispatcher());
+    // The second dispatcher acted on the version both had read.
+    assert_eq!(
+        check_version(&run.order, seen),
+        Err(WorkOrderError::StaleVersion {
+            expected: seen,
+            current: seen + 1
+        })
+    );
+}
