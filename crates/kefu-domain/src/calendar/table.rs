@@ -24,7 +24,8 @@ pub const MAX_LIMIT_CLOCK_DAYS: i64 = 366;
 /// The *default* share of a limit at which the warning fires.
 pub const DEFAULT_WARNING_SHARE: f64 = 0.75;
 
-/// The appeal type codes [`TimeLimits::defaults`] uses; the work-order catalogue must have them.
+/// The appeal type codes [`TimeLimits::defaults`] uses (those of `workorder::AppealType`; a test
+/// checks the defaults' types and sub-categories against the default catalogue).
 pub const DEFAULT_APPEAL_TYPE_CODES: &[&str] = &[
     "complaint",
     "report",
@@ -83,7 +84,8 @@ pub struct LimitRule {
     pub kind: LimitKind,
     /// Appeal type code (`complaint`); `None` matches every type.
     pub appeal_type: Option<String>,
-    /// Sub-category code; `None` matches every sub-category.
+    /// Sub-category code as in the work-order catalogue (`complaint.metering`); `None` matches
+    /// every sub-category.
     pub sub_category: Option<String>,
     /// Customer grade code (`gold`, `1a`); `None` matches every grade.
     pub grade: Option<String>,
@@ -249,12 +251,13 @@ impl TimeLimits {
             LimitRule::new(Reply, wd(10)).for_type("opinion"),
             LimitRule::new(Reply, wd(10)).for_type("suggestion"),
             LimitRule::new(Reply, wd(3)).for_type("consultation"),
+            // 十项承诺 2023: meter calibration results and meter-data anomalies in 5 working days.
             LimitRule::new(Reply, wd(5))
                 .for_type("service_request")
-                .for_sub_category("meter_check"),
+                .for_sub_category("service_request.meter_check"),
             LimitRule::new(Reply, wd(5))
-                .for_type("service_request")
-                .for_sub_category("meter_data"),
+                .for_type("complaint")
+                .for_sub_category("complaint.metering"),
             LimitRule::new(Arrive, min(45))
                 .for_type("fault_repair")
                 .for_area(Urban),
@@ -270,7 +273,9 @@ impl TimeLimits {
             LimitRule::new(Restore, min(240))
                 .for_type("fault_repair")
                 .for_area(Rural),
-            LimitRule::new(Reconnect, min(24 * 60)).for_type("service_request"),
+            LimitRule::new(Reconnect, min(24 * 60))
+                .for_type("service_request")
+                .for_sub_category("service_request.reconnection"),
             LimitRule::new(Visit, wd(1)),
         ];
         Self {

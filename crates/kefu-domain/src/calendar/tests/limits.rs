@@ -4,7 +4,8 @@
 use chrono::Duration;
 
 use super::super::{
-    DeadlineError, Limit, LimitKind, LimitQuery, LimitRule, ServiceArea, Suspension, TimeLimits,
+    DEFAULT_APPEAL_TYPE_CODES, DeadlineError, Limit, LimitKind, LimitQuery, LimitRule, ServiceArea,
+    Suspension, TimeLimits,
 };
 use super::{bj, cal};
 
@@ -190,10 +191,20 @@ fn default_limits_follow_the_domain_table() {
     assert_eq!(t.lookup(Return, &q("praise")), Some(Limit::WorkingHours(2)));
     assert_eq!(t.lookup(Visit, &q("complaint")), Some(wd(1)));
     let meter = LimitQuery {
-        sub_category: Some("meter_check"),
+        sub_category: Some("service_request.meter_check"),
         ..q("service_request")
     };
     assert_eq!(t.lookup(Reply, &meter), Some(wd(5)));
+    let metering = LimitQuery {
+        sub_category: Some("complaint.metering"),
+        ..q("complaint")
+    };
+    assert_eq!(t.lookup(Reply, &metering), Some(wd(5)));
+    let outage = LimitQuery {
+        sub_category: Some("complaint.outage"),
+        ..q("complaint")
+    };
+    assert_eq!(t.lookup(Reply, &outage), Some(wd(7)));
     let area = |a| LimitQuery {
         area: Some(a),
         ..q("fault_repair")
@@ -204,7 +215,11 @@ fn default_limits_follow_the_domain_table() {
     assert_eq!(t.lookup(Restore, &area(ServiceArea::Urban)), min(180));
     // Remote areas fall back to the rural restore limit.
     assert_eq!(t.lookup(Restore, &area(ServiceArea::Remote)), min(240));
-    assert_eq!(t.lookup(Reconnect, &q("service_request")), min(24 * 60));
+    let reconnection = LimitQuery {
+        sub_category: Some("service_request.reconnection"),
+        ..q("service_request")
+    };
+    assert_eq!(t.lookup(Reconnect, &reconnection), min(24 * 60));
     // Nothing is timed where nothing is defined.
     assert_eq!(t.lookup(Arrive, &q("fault_repair")), None);
     assert_eq!(t.lookup(Contact, &q("praise")), None);
@@ -268,4 +283,22 @@ fn bad_tables_are_refused() {
         TimeLimits::new(vec![blank], 0.75).unwrap_err().field,
         "rules[0].appeal_type"
     );
+}
+
+#[test]
+fn default_limits_use_the_work_order_catalogue_codes() {
+    use crate::workorder::{AppealType, Catalogue};
+    let catalogue = Catalogue::defaults();
+    for code in DEFAULT_APPEAL_TYPE_CODES {
+        assert!(AppealType::from_code(code).is_some(), "{code}");
+    }
+    for rule in TimeLimits::defaults().rules() {
+        if let Some(t) = &rule.appeal_type {
+            assert!(DEFAULT_APPEAL_TYPE_CODES.contains(&t.as_str()), "{t}");
+        }
+        if let Some(sub) = &rule.sub_category {
+            let entry = catalogue.lookup("sub_category", sub).unwrap();
+            assert_eq!(Some(entry.appeal_type.code()), rule.appeal_type.as_deref());
+        }
+    }
 }
