@@ -1,0 +1,91 @@
+//! The audit log on PostgreSQL: appended by the store's own writes (inside their transaction) and
+//! by the server for events it observes.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kefu_store::{Actor, AuditEntry, AuditStore, NewAuditEntry, Page, PageRequest, StoreError};
+use sqlx::PgConnection;
+
+use crate::rows::AuditRow;
+use crate::{PgStore, db};
+
+/// Appends an audit entry on `conn` (normally inside the caller's transaction).
+pub(crate) async fn append_in(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    at: DateTime<Utc>,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, staff_id, actor, action, target, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(at)
+    .bind(actor.staff_id().map(|s| s.0))
+    .bind(actor.label())
+    .bind(action)
+    .bind(target)
+    .bind(detail)
+    .execute(conn)
+    .await
+    .map(|_| ())
+    .map_err(db)
+}
+
+#[async_trait]
+impl AuditStore for PgStore {
+    async fn append_audit(
+        &self,
+        entry: NewAuditEntry,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        append_in(
+            &mut conn,
+            actor,
+            now,
+            &entry.action,
+            &entry.target,
+            &entry.detail,
+        )
+        .await
+    }
+
+    async fn list_audit(
+        &self,
+        target: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, StoreError> {
+        // Newest first: the cursor is the last id seen, and the next page holds smaller ids.
+        let before = page.after.map_or(i64::MAX, |c| c.0);
+        let rows: Vec<AuditRow> = match target {
+            Some(t) => sqlx::query_as(
+                "SELECT id, at, staff_id, actor, action, target, detail FROM audit_log \
+                 WHERE target = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+            )
+            .bind(t)
+            .bind(before)
+            .bind(page.fetch_limit())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?,
+            None => sqlx::query_as(
+                "SELECT id, at, staff_id, actor, action, target, detail FROM audit_log \
+                 WHERE id < $1 ORDER BY id DESC LIMIT $2",
+            )
+            .bind(before)
+            .bind(page.fetch_limit())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?,
+        };
+        let entries = rows
+            .into_iter()
+            .map(AuditRow::into_domain)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_fetched(entries, page, |e| e.id))
+    }
+}

@@ -1,0 +1,703 @@
+//! Writing customers on PostgreSQL. A change locks the customer row (`FOR UPDATE`) before its
+//! version check; new rows are inserted with `UNNEST` over arrays, one statement per table per
+//! chunk, with ids reserved from the tables' sequences so children can be written alongside.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use kefu_domain::customer::{CustomerRecord, CustomerStatus, FieldChange, diff};
+use kefu_domain::ids::CustomerId;
+use kefu_domain::org::OrgPath;
+use kefu_store::{
+    Actor, Customer, CustomerEvent, CustomerEventKind, CustomerLookup, CustomerStore, Page,
+    PageRequest, SpecialDateHit, StoreError,
+};
+use sqlx::PgConnection;
+
+use crate::audit::append_in;
+use crate::customer_read::{self, customer_by_id, customer_in_scope};
+use crate::{PgStore, db, is_unique_violation};
+
+/// Records per round of checks and inserts in a batch create.
+const CHUNK: usize = 5_000;
+
+fn position(i: usize) -> i32 {
+    i32::try_from(i).unwrap_or(i32::MAX)
+}
+
+/// Reserves `n` ids from a table's identity sequence, ascending.
+async fn reserve_ids(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    n: usize,
+) -> Result<Vec<i64>, StoreError> {
+    let mut ids: Vec<i64> = sqlx::query_scalar(sql)
+        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .fetch_all(conn)
+        .await
+        .map_err(db)?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+const RESERVE_CUSTOMER_IDS: &str =
+    "SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, $1)";
+const RESERVE_EVENT_IDS: &str =
+    "SELECT nextval(pg_get_serial_sequence('customer_events', 'id')) FROM generate_series(1, $1)";
+
+/// A customer history event about to be written.
+struct NewEvent {
+    customer_id: i64,
+    kind: CustomerEventKind,
+    reason: Option<String>,
+    changes: Vec<FieldChange>,
+}
+
+async fn insert_events(
+    conn: &mut PgConnection,
+    events: &[NewEvent],
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let ids = reserve_ids(conn, RESERVE_EVENT_IDS, events.len()).await?;
+    sqlx::query(
+        "INSERT INTO customer_events (id, customer_id, at, staff_id, actor, kind, reason) \
+         SELECT id, customer_id, $5, $6, $7, kind, reason \
+         FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[]) \
+              AS u(id, customer_id, kind, reason)",
+    )
+    .bind(&ids)
+    .bind(events.iter().map(|e| e.customer_id).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.kind.code()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.reason.clone()).collect::<Vec<_>>())
+    .bind(at)
+    .bind(actor.staff_id().map(|s| s.0))
+    .bind(actor.label())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut event_ids = Vec::new();
+    let mut positions = Vec::new();
+    let mut fields = Vec::new();
+    let mut olds = Vec::new();
+    let mut news = Vec::new();
+    for (id, e) in ids.iter().zip(events) {
+        for (i, c) in e.changes.iter().enumerate() {
+            event_ids.push(*id);
+            positions.push(position(i));
+            fields.push(c.field.as_str());
+            olds.push(c.old.as_str());
+            news.push(c.new.as_str());
+        }
+    }
+    sqlx::query(
+        "INSERT INTO customer_event_changes (event_id, position, field, old_value, new_value) \
+         SELECT * FROM UNNEST($1::int8[], $2::int4[], $3::text[], $4::text[], $5::text[])",
+    )
+    .bind(event_ids)
+    .bind(positions)
+    .bind(fields)
+    .bind(olds)
+    .bind(news)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Writes the phones, tags and special dates of the given customers.
+async fn insert_children(
+    conn: &mut PgConnection,
+    customers: &[(i64, &CustomerRecord)],
+) -> Result<(), StoreError> {
+    let (mut ids, mut positions, mut phones) = (Vec::new(), Vec::new(), Vec::new());
+    for (id, r) in customers {
+        for (i, p) in r.phones.iter().enumerate() {
+            ids.push(*id);
+            positions.push(position(i));
+            phones.push(p.as_str());
+        }
+    }
+    if !ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO customer_phones (customer_id, position, phone) \
+             SELECT * FROM UNNEST($1::int8[], $2::int4[], $3::text[])",
+        )
+        .bind(ids)
+        .bind(positions)
+        .bind(phones)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    let (mut ids, mut tags) = (Vec::new(), Vec::new());
+    for (id, r) in customers {
+        for t in &r.tags {
+            ids.push(*id);
+            tags.push(t.as_str());
+        }
+    }
+    if !ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO customer_tags (customer_id, tag) \
+             SELECT * FROM UNNEST($1::int8[], $2::text[])",
+        )
+        .bind(ids)
+        .bind(tags)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    let mut ids = Vec::new();
+    let mut positions = Vec::new();
+    let mut kinds = Vec::new();
+    let mut months = Vec::new();
+    let mut days = Vec::new();
+    let mut years = Vec::new();
+    let mut labels = Vec::new();
+    for (id, r) in customers {
+        for (i, d) in r.special_dates.iter().enumerate() {
+            ids.push(*id);
+            positions.push(position(i));
+            kinds.push(d.kind.code());
+            months.push(i32::try_from(d.month).unwrap_or(0));
+            days.push(i32::try_from(d.day).unwrap_or(0));
+            years.push(d.year);
+            labels.push(d.label.as_deref());
+        }
+    }
+    if !ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO customer_special_dates \
+             (customer_id, position, kind, month, day, year, label) \
+             SELECT * FROM UNNEST($1::int8[], $2::int4[], $3::text[], $4::int4[], $5::int4[], \
+                                  $6::int4[], $7::text[])",
+        )
+        .bind(ids)
+        .bind(positions)
+        .bind(kinds)
+        .bind(months)
+        .bind(days)
+        .bind(years)
+        .bind(labels)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+async fn delete_children(conn: &mut PgConnection, id: i64) -> Result<(), StoreError> {
+    for sql in [
+        "DELETE FROM customer_phones WHERE customer_id = $1",
+        "DELETE FROM customer_tags WHERE customer_id = $1",
+        "DELETE FROM customer_special_dates WHERE customer_id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// The `Created` event's changes: every non-empty field, from "".
+fn created_changes(record: &CustomerRecord) -> Vec<FieldChange> {
+    record
+        .field_texts()
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(field, new)| FieldChange {
+            field: field.to_owned(),
+            old: String::new(),
+            new,
+        })
+        .collect()
+}
+
+/// Paths of the given units that exist (one query).
+async fn unit_paths(
+    conn: &mut PgConnection,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, String>, StoreError> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, path FROM org_units WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(conn)
+            .await
+            .map_err(db)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Which of `accounts` are already taken (one query).
+async fn taken_accounts(
+    conn: &mut PgConnection,
+    accounts: Vec<&str>,
+) -> Result<HashSet<String>, StoreError> {
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT account_number FROM customers WHERE account_number = ANY($1)")
+            .bind(accounts)
+            .fetch_all(conn)
+            .await
+            .map_err(db)?;
+    Ok(rows.into_iter().collect())
+}
+
+fn duplicate_account(value: &str) -> StoreError {
+    StoreError::Duplicate {
+        field: "account_number",
+        value: value.to_owned(),
+    }
+}
+
+const UNKNOWN_UNIT: StoreError = StoreError::UnknownReference {
+    field: "supply_unit_id",
+    entity: "org_unit",
+};
+
+/// Inserts new customers with their children and `Created` events; returns their ids in order.
+/// Checks, in input order, that every supply unit exists and every account number is free
+/// (`seen` carries the account numbers of earlier chunks of the same batch).
+async fn insert_new(
+    conn: &mut PgConnection,
+    records: &[CustomerRecord],
+    seen: &mut HashSet<String>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let units = unit_paths(conn, records.iter().map(|r| r.supply_unit_id.0).collect()).await?;
+    let accounts: Vec<&str> = records.iter().map(|r| r.account_number.as_str()).collect();
+    let taken = taken_accounts(conn, accounts).await?;
+    for r in records {
+        if !units.contains_key(&r.supply_unit_id.0) {
+            return Err(UNKNOWN_UNIT);
+        }
+        let account = r.account_number.as_str();
+        if taken.contains(account) || !seen.insert(account.to_owned()) {
+            return Err(duplicate_account(account));
+        }
+    }
+    let ids = reserve_ids(conn, RESERVE_CUSTOMER_IDS, records.len()).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO customers (id, account_number, name, id_kind, id_number, address, \
+         supply_unit_id, supply_unit_path, grid, usage_category, voltage, \
+         contract_capacity_kva, industry, business_format, scale, value_tier, service_grade, \
+         status, retired_reason, version, created_at, updated_at) \
+         SELECT u.*, 'active', NULL, 1, $18, $18 FROM UNNEST($1::int8[], $2::text[], \
+         $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::text[], $9::text[], \
+         $10::text[], $11::text[], $12::int8[], $13::text[], $14::text[], $15::text[], \
+         $16::text[], $17::text[]) AS u",
+    )
+    .bind(&ids)
+    .bind(
+        records
+            .iter()
+            .map(|r| r.account_number.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(records.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
+    .bind(
+        records
+            .iter()
+            .map(|r| r.id_document.as_ref().map(|d| d.kind().code()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.id_document.as_ref().map(|d| d.number()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.address.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.supply_unit_id.0)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| units.get(&r.supply_unit_id.0).map_or("", String::as_str))
+            .collect::<Vec<_>>(),
+    )
+    .bind(records.iter().map(|r| r.grid.code()).collect::<Vec<_>>())
+    .bind(
+        records
+            .iter()
+            .map(|r| r.usage_category.code())
+            .collect::<Vec<_>>(),
+    )
+    .bind(records.iter().map(|r| r.voltage.code()).collect::<Vec<_>>())
+    .bind(
+        records
+            .iter()
+            .map(|r| r.contract_capacity_kva)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.industry.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.business_format.map(|x| x.code()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.scale.map(|x| x.code()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.value_tier.map(|x| x.code()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.service_grade.map(|x| x.code()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(now)
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        // Another transaction took a number between our check and our insert.
+        Err(e) if is_unique_violation(&e) => return Err(duplicate_account("")),
+        Err(e) => return Err(db(e)),
+    }
+    let rows: Vec<(i64, &CustomerRecord)> = ids.iter().copied().zip(records).collect();
+    insert_children(conn, &rows).await?;
+    let events: Vec<NewEvent> = rows
+        .iter()
+        .map(|(id, r)| NewEvent {
+            customer_id: *id,
+            kind: CustomerEventKind::Created,
+            reason: None,
+            changes: created_changes(r),
+        })
+        .collect();
+    insert_events(conn, &events, actor, now).await?;
+    Ok(ids)
+}
+
+/// Locks and loads a customer for a change: in scope, at the expected version.
+async fn load_for_change(
+    conn: &mut PgConnection,
+    id: CustomerId,
+    expected_version: i64,
+    scope: &OrgPath,
+) -> Result<Customer, StoreError> {
+    let _locked: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM customers WHERE id = $1 FOR UPDATE")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+    let current = customer_in_scope(conn, id, scope)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "customer" })?;
+    if current.version != expected_version {
+        return Err(StoreError::VersionConflict {
+            entity: "customer",
+            current: current.version,
+        });
+    }
+    Ok(current)
+}
+
+async fn reload(conn: &mut PgConnection, id: i64) -> Result<Customer, StoreError> {
+    customer_by_id(conn, id)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "customer" })
+}
+
+#[async_trait]
+impl CustomerStore for PgStore {
+    async fn create_customer(
+        &self,
+        record: CustomerRecord,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Customer, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let records = [record];
+        let ids = insert_new(&mut tx, &records, &mut HashSet::new(), actor, now).await?;
+        let id = ids.first().copied().unwrap_or_default();
+        append_in(
+            &mut tx,
+            actor,
+            now,
+            "customer.create",
+            &format!("customer:{id}"),
+            records[0].account_number.as_str(),
+        )
+        .await?;
+        let created = reload(&mut tx, id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(created)
+    }
+
+    async fn create_customers(
+        &self,
+        records: Vec<CustomerRecord>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CustomerId>, StoreError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write_tx().await?;
+        let mut seen = HashSet::with_capacity(records.len());
+        let mut ids = Vec::with_capacity(records.len());
+        for chunk in records.chunks(CHUNK) {
+            ids.extend(insert_new(&mut tx, chunk, &mut seen, actor, now).await?);
+        }
+        let (first, last) = (ids.first().copied(), ids.last().copied());
+        append_in(
+            &mut tx,
+            actor,
+            now,
+            "customer.create_batch",
+            "customer:*",
+            &format!(
+                "{} customers, ids {}..={}",
+                ids.len(),
+                first.unwrap_or_default(),
+                last.unwrap_or_default()
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(ids.into_iter().map(CustomerId).collect())
+    }
+
+    async fn get_customer(
+        &self,
+        id: CustomerId,
+        scope: &OrgPath,
+    ) -> Result<Option<Customer>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        customer_in_scope(&mut conn, id, scope).await
+    }
+
+    async fn update_customer(
+        &self,
+        id: CustomerId,
+        expected_version: i64,
+        record: CustomerRecord,
+        scope: &OrgPath,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Customer, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let current = load_for_change(&mut tx, id, expected_version, scope).await?;
+        if current.status == CustomerStatus::Retired {
+            return Err(StoreError::InvalidState(format!(
+                "customer {id} is retired; reinstate it before editing"
+            )));
+        }
+        let changes = diff(&current.record, &record);
+        if changes.is_empty() {
+            return Ok(current);
+        }
+        let mut path = current.supply_unit_path.as_str().to_owned();
+        if record.supply_unit_id != current.record.supply_unit_id {
+            let units = unit_paths(&mut tx, vec![record.supply_unit_id.0]).await?;
+            // A unit outside the caller's scope is as unknown to them as a missing one.
+            path = units
+                .get(&record.supply_unit_id.0)
+                .filter(|p| OrgPath::from_stored(p).is_some_and(|p| scope.contains(&p)))
+                .cloned()
+                .ok_or(UNKNOWN_UNIT)?;
+        }
+        if record.account_number != current.record.account_number {
+            let taken = taken_accounts(&mut tx, vec![record.account_number.as_str()]).await?;
+            if !taken.is_empty() {
+                return Err(duplicate_account(record.account_number.as_str()));
+            }
+        }
+        let doc = record.id_document.as_ref();
+        sqlx::query(
+            "UPDATE customers SET account_number = $1, name = $2, id_kind = $3, id_number = $4, \
+             address = $5, supply_unit_id = $6, supply_unit_path = $7, grid = $8, \
+             usage_category = $9, voltage = $10, contract_capacity_kva = $11, industry = $12, \
+             business_format = $13, scale = $14, value_tier = $15, service_grade = $16, \
+             version = version + 1, updated_at = $17 WHERE id = $18",
+        )
+        .bind(record.account_number.as_str())
+        .bind(record.name.as_str())
+        .bind(doc.map(|d| d.kind().code()))
+        .bind(doc.map(|d| d.number()))
+        .bind(&record.address)
+        .bind(record.supply_unit_id.0)
+        .bind(&path)
+        .bind(record.grid.code())
+        .bind(record.usage_category.code())
+        .bind(record.voltage.code())
+        .bind(record.contract_capacity_kva)
+        .bind(record.industry.as_deref())
+        .bind(record.business_format.map(|x| x.code()))
+        .bind(record.scale.map(|x| x.code()))
+        .bind(record.value_tier.map(|x| x.code()))
+        .bind(record.service_grade.map(|x| x.code()))
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                duplicate_account(record.account_number.as_str())
+            } else {
+                db(e)
+            }
+        })?;
+        delete_children(&mut tx, id.0).await?;
+        insert_children(&mut tx, &[(id.0, &record)]).await?;
+        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+        let detail = format!("changed: {}", fields.join(", "));
+        let event = NewEvent {
+            customer_id: id.0,
+            kind: CustomerEventKind::Updated,
+            reason: None,
+            changes,
+        };
+        insert_events(&mut tx, &[event], actor, now).await?;
+        append_in(
+            &mut tx,
+            actor,
+            now,
+            "customer.update",
+            &format!("customer:{id}"),
+            &detail,
+        )
+        .await?;
+        let updated = reload(&mut tx, id.0).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(updated)
+    }
+
+    async fn set_customer_status(
+        &self,
+        id: CustomerId,
+        expected_version: i64,
+        retire_reason: Option<String>,
+        scope: &OrgPath,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Customer, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let current = load_for_change(&mut tx, id, expected_version, scope).await?;
+        let (status, kind, action) = match (&retire_reason, current.status) {
+            (Some(_), CustomerStatus::Retired) => {
+                return Err(StoreError::InvalidState(format!(
+                    "customer {id} is already retired"
+                )));
+            }
+            (None, CustomerStatus::Active) => {
+                return Err(StoreError::InvalidState(format!(
+                    "customer {id} is not retired, so it cannot be reinstated"
+                )));
+            }
+            (Some(_), CustomerStatus::Active) => (
+                CustomerStatus::Retired,
+                CustomerEventKind::Retired,
+                "customer.retire",
+            ),
+            (None, CustomerStatus::Retired) => (
+                CustomerStatus::Active,
+                CustomerEventKind::Reinstated,
+                "customer.reinstate",
+            ),
+        };
+        sqlx::query(
+            "UPDATE customers SET status = $1, retired_reason = $2, version = version + 1, \
+             updated_at = $3 WHERE id = $4",
+        )
+        .bind(status.code())
+        .bind(retire_reason.as_deref())
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let event = NewEvent {
+            customer_id: id.0,
+            kind,
+            reason: retire_reason.clone(),
+            changes: vec![FieldChange {
+                field: "status".to_owned(),
+                old: current.status.code().to_owned(),
+                new: status.code().to_owned(),
+            }],
+        };
+        insert_events(&mut tx, &[event], actor, now).await?;
+        append_in(
+            &mut tx,
+            actor,
+            now,
+            action,
+            &format!("customer:{id}"),
+            retire_reason.as_deref().unwrap_or(""),
+        )
+        .await?;
+        let updated = reload(&mut tx, id.0).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(updated)
+    }
+
+    async fn find_customers(
+        &self,
+        lookup: &CustomerLookup,
+        scope: &OrgPath,
+        include_retired: bool,
+        page: PageRequest,
+    ) -> Result<Page<Customer>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        customer_read::find(&mut conn, lookup, scope, include_retired, page).await
+    }
+
+    async fn customer_history(
+        &self,
+        id: CustomerId,
+        scope: &OrgPath,
+        page: PageRequest,
+    ) -> Result<Page<CustomerEvent>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        customer_read::history(&mut conn, id, scope, page).await
+    }
+
+    async fn special_dates_between(
+        &self,
+        scope: &OrgPath,
+        from: NaiveDate,
+        days: u32,
+        limit: u32,
+    ) -> Result<Vec<SpecialDateHit>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        customer_read::special_dates(&mut conn, scope, from, days, limit).await
+    }
+
+    async fn count_customers(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

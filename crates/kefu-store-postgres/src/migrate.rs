@@ -1,0 +1,60 @@
+//! Schema migrations: the embedded, append-only `migrations/` folder, with a refusal to touch a
+//! database whose schema is newer than this binary.
+
+use kefu_store::{MigrationReport, StoreError};
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+
+use crate::db;
+
+static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// The highest version this binary knows.
+pub(crate) fn supported_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// The highest applied version (0 when the migrations table does not exist yet in the
+/// connection's `search_path`).
+pub(crate) async fn applied_version(pool: &PgPool) -> Result<i64, StoreError> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
+    if !exists {
+        return Ok(0);
+    }
+    let v: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await
+            .map_err(db)?;
+    Ok(v.unwrap_or(0))
+}
+
+/// Refuses a too-new schema, then applies the pending migrations.
+pub(crate) async fn run(pool: &PgPool) -> Result<MigrationReport, StoreError> {
+    let supported = supported_version();
+    let before = applied_version(pool).await?;
+    if before > supported {
+        return Err(StoreError::SchemaTooNew {
+            found: before,
+            supported,
+        });
+    }
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+    let applied = MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| *v > before)
+        .collect();
+    let version = applied_version(pool).await?;
+    Ok(MigrationReport {
+        applied,
+        version,
+        supported,
+    })
+}

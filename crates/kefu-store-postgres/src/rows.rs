@@ -1,0 +1,370 @@
+//! Rows as read from PostgreSQL and their conversion to domain values; any value that breaks a
+//! domain rule becomes `StoreError::Corrupt` naming the row.
+
+use chrono::{DateTime, Utc};
+use kefu_domain::auth::{Role, Roles, Username};
+use kefu_domain::customer::{
+    AccountNumber, BusinessFormat, CustomerName, CustomerRecord, CustomerStatus, Grid, IdDocument,
+    IdKind, Phone, Scale, ServiceGrade, SpecialDate, SpecialDateKind, UsageCategory, ValueTier,
+    Voltage,
+};
+use kefu_domain::ids::{ApiTokenId, CustomerId, DepartmentId, OrgUnitId, StaffId};
+use kefu_domain::org::{DepartmentKind, OrgCode, OrgLevel, OrgPath};
+use kefu_store::{ApiToken, AuditEntry, Customer, Department, OrgUnit, Session, Staff, StoreError};
+
+fn corrupt(entity: &'static str, id: i64, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        entity,
+        id: id.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Parses a stored enum code, or reports the row as corrupt.
+pub(crate) fn code<T>(
+    entity: &'static str,
+    id: i64,
+    column: &str,
+    value: &str,
+    from_code: fn(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    from_code(value).ok_or_else(|| corrupt(entity, id, format!("unknown {column} '{value}'")))
+}
+
+fn opt_code<T>(
+    entity: &'static str,
+    id: i64,
+    column: &str,
+    value: Option<&str>,
+    from_code: fn(&str) -> Option<T>,
+) -> Result<Option<T>, StoreError> {
+    value
+        .map(|v| code(entity, id, column, v, from_code))
+        .transpose()
+}
+
+pub(crate) fn path(entity: &'static str, id: i64, s: &str) -> Result<OrgPath, StoreError> {
+    OrgPath::from_stored(s).ok_or_else(|| corrupt(entity, id, format!("bad org path '{s}'")))
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OrgUnitRow {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub path: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl OrgUnitRow {
+    pub fn into_domain(self) -> Result<OrgUnit, StoreError> {
+        const E: &str = "org_unit";
+        Ok(OrgUnit {
+            id: OrgUnitId(self.id),
+            parent_id: self.parent_id.map(OrgUnitId),
+            code: OrgCode::parse(&self.code).map_err(|e| corrupt(E, self.id, e.to_string()))?,
+            name: self.name,
+            level: code(E, self.id, "level", &self.level, OrgLevel::from_code)?,
+            path: path(E, self.id, &self.path)?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DepartmentRow {
+    pub id: i64,
+    pub unit_id: i64,
+    pub kind: String,
+    pub name: String,
+}
+
+impl DepartmentRow {
+    pub fn into_domain(self) -> Result<Department, StoreError> {
+        Ok(Department {
+            id: DepartmentId(self.id),
+            unit_id: OrgUnitId(self.unit_id),
+            kind: code(
+                "department",
+                self.id,
+                "kind",
+                &self.kind,
+                DepartmentKind::from_code,
+            )?,
+            name: self.name,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct StaffRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub org_unit_id: i64,
+    pub org_path: String,
+    pub department_id: Option<i64>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub roles: Option<String>,
+}
+
+impl StaffRow {
+    pub fn into_domain(self) -> Result<Staff, StoreError> {
+        const E: &str = "staff";
+        let roles = self
+            .roles
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(|r| code(E, self.id, "role", r, Role::from_code))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Staff {
+            id: StaffId(self.id),
+            username: Username::parse(&self.username)
+                .map_err(|e| corrupt(E, self.id, e.to_string()))?,
+            display_name: self.display_name,
+            org_unit_id: OrgUnitId(self.org_unit_id),
+            org_path: path(E, self.id, &self.org_path)?,
+            department_id: self.department_id.map(DepartmentId),
+            roles: Roles::new(roles).map_err(|e| corrupt(E, self.id, e.to_string()))?,
+            active: self.active,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    pub staff_id: i64,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl SessionRow {
+    pub fn into_domain(self) -> Result<Session, StoreError> {
+        Ok(Session {
+            staff_id: StaffId(self.staff_id),
+            csrf_token: self.csrf_token,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiTokenRow {
+    pub id: i64,
+    pub staff_id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiTokenRow {
+    pub fn into_domain(self) -> Result<ApiToken, StoreError> {
+        Ok(ApiToken {
+            id: ApiTokenId(self.id),
+            staff_id: StaffId(self.staff_id),
+            name: self.name,
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+            revoked_at: self.revoked_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub staff_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+impl AuditRow {
+    pub fn into_domain(self) -> Result<AuditEntry, StoreError> {
+        Ok(AuditEntry {
+            id: self.id,
+            at: self.at,
+            staff_id: self.staff_id.map(StaffId),
+            actor: self.actor,
+            action: self.action,
+            target: self.target,
+            detail: self.detail,
+        })
+    }
+}
+
+/// The customer columns, in the order `CustomerRow` and the inserts use (a macro so queries can
+/// be assembled with `concat!` into `&'static str`).
+macro_rules! customer_columns {
+    () => {
+        "id, account_number, name, id_kind, id_number, address, supply_unit_id, \
+         supply_unit_path, grid, usage_category, voltage, contract_capacity_kva, industry, \
+         business_format, scale, value_tier, service_grade, status, retired_reason, version, \
+         created_at, updated_at"
+    };
+}
+pub(crate) use customer_columns;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CustomerRow {
+    pub id: i64,
+    pub account_number: String,
+    pub name: String,
+    pub id_kind: Option<String>,
+    pub id_number: Option<String>,
+    pub address: String,
+    pub supply_unit_id: i64,
+    pub supply_unit_path: String,
+    pub grid: String,
+    pub usage_category: String,
+    pub voltage: String,
+    pub contract_capacity_kva: Option<i64>,
+    pub industry: Option<String>,
+    pub business_format: Option<String>,
+    pub scale: Option<String>,
+    pub value_tier: Option<String>,
+    pub service_grade: Option<String>,
+    pub status: String,
+    pub retired_reason: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PhoneRow {
+    pub customer_id: i64,
+    pub phone: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TagRow {
+    pub customer_id: i64,
+    pub tag: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SpecialDateRow {
+    pub customer_id: i64,
+    pub kind: String,
+    pub month: i32,
+    pub day: i32,
+    pub year: Option<i32>,
+    pub label: Option<String>,
+}
+
+impl SpecialDateRow {
+    pub fn into_domain(self) -> Result<SpecialDate, StoreError> {
+        const E: &str = "customer";
+        let id = self.customer_id;
+        let kind = code(
+            E,
+            id,
+            "special date kind",
+            &self.kind,
+            SpecialDateKind::from_code,
+        )?;
+        let month = u32::try_from(self.month).map_err(|_| corrupt(E, id, "bad month"))?;
+        let day = u32::try_from(self.day).map_err(|_| corrupt(E, id, "bad day"))?;
+        let year = self.year;
+        if chrono::NaiveDate::from_ymd_opt(year.unwrap_or(2000), month, day).is_none() {
+            return Err(corrupt(E, id, format!("bad special date {month}-{day}")));
+        }
+        Ok(SpecialDate {
+            kind,
+            month,
+            day,
+            year,
+            label: self.label,
+        })
+    }
+}
+
+impl CustomerRow {
+    /// Builds the stored customer from its row and its child rows (already in order).
+    pub fn into_domain(
+        self,
+        phones: Vec<String>,
+        tags: Vec<String>,
+        special_dates: Vec<SpecialDate>,
+    ) -> Result<Customer, StoreError> {
+        const E: &str = "customer";
+        let id = self.id;
+        let bad = |e: kefu_domain::FieldError| corrupt(E, id, e.to_string());
+        let id_document = match (self.id_kind.as_deref(), self.id_number.as_deref()) {
+            (Some(k), Some(n)) => {
+                let kind = code(E, id, "id_kind", k, IdKind::from_code)?;
+                Some(IdDocument::parse(kind, n, Utc::now().date_naive()).map_err(bad)?)
+            }
+            (None, None) => None,
+            _ => return Err(corrupt(E, id, "id_kind and id_number must be set together")),
+        };
+        let record = CustomerRecord {
+            account_number: AccountNumber::parse(&self.account_number).map_err(bad)?,
+            name: CustomerName::parse(&self.name).map_err(bad)?,
+            id_document,
+            phones: phones
+                .iter()
+                .map(|p| Phone::parse(p).map_err(bad))
+                .collect::<Result<_, _>>()?,
+            address: self.address,
+            supply_unit_id: OrgUnitId(self.supply_unit_id),
+            grid: code(E, id, "grid", &self.grid, Grid::from_code)?,
+            usage_category: code(
+                E,
+                id,
+                "usage_category",
+                &self.usage_category,
+                UsageCategory::from_code,
+            )?,
+            voltage: code(E, id, "voltage", &self.voltage, Voltage::from_code)?,
+            contract_capacity_kva: self.contract_capacity_kva,
+            industry: self.industry,
+            business_format: opt_code(
+                E,
+                id,
+                "business_format",
+                self.business_format.as_deref(),
+                BusinessFormat::from_code,
+            )?,
+            scale: opt_code(E, id, "scale", self.scale.as_deref(), Scale::from_code)?,
+            value_tier: opt_code(
+                E,
+                id,
+                "value_tier",
+                self.value_tier.as_deref(),
+                ValueTier::from_code,
+            )?,
+            service_grade: opt_code(
+                E,
+                id,
+                "service_grade",
+                self.service_grade.as_deref(),
+                ServiceGrade::from_code,
+            )?,
+            tags,
+            special_dates,
+        };
+        Ok(Customer {
+            id: CustomerId(id),
+            record,
+            supply_unit_path: path(E, id, &self.supply_unit_path)?,
+            status: code(E, id, "status", &self.status, CustomerStatus::from_code)?,
+            retired_reason: self.retired_reason,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}

@@ -1,0 +1,63 @@
+//! The shared store story, run on PostgreSQL, plus the PostgreSQL-only schema checks.
+
+use kefu_store::{Store, StoreError};
+use kefu_store_postgres::testing::fresh_store;
+
+kefu_store_tests::store_tests!(kefu_store_postgres::testing::fresh_store);
+
+#[tokio::test]
+async fn schema_newer_than_binary_is_refused_before_migrating() {
+    let store = fresh_store().await;
+    let supported = store.schema_version().await.expect("version");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES ($1, 'from the future', TRUE, '\\x00'::bytea, 0)",
+    )
+    .bind(supported + 1)
+    .execute(store.pool())
+    .await
+    .expect("insert a future migration row");
+    let err = store.migrate().await.expect_err("too new");
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found, supported: s } if found == supported + 1 && s == supported),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("never downgrade"), "{err}");
+}
+
+#[tokio::test]
+async fn a_new_schema_starts_empty_and_migrates_from_zero() {
+    let url = kefu_store_postgres::testing::test_database_url();
+    let schema = format!(
+        "kefu_t_{}_{}_fromzero",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs(),
+        std::process::id()
+    );
+    let store = kefu_store_postgres::PgStore::connect_with_schema(&url, &schema)
+        .await
+        .expect("connect");
+    assert_eq!(store.schema_version().await.expect("version"), 0);
+    let report = store.migrate().await.expect("migrate");
+    assert_eq!(report.applied, vec![1]);
+    assert_eq!(report.version, 1);
+    let path: String = sqlx::query_scalar("SHOW search_path")
+        .fetch_one(store.pool())
+        .await
+        .expect("search_path");
+    assert_eq!(path, schema);
+    let in_schema: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'customers'",
+    )
+    .bind(&schema)
+    .fetch_one(store.pool())
+    .await
+    .expect("pg_tables");
+    assert_eq!(in_schema, 1);
+    let err = kefu_store_postgres::PgStore::connect_with_schema(&url, "bad; schema")
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, StoreError::Database(_)));
+}
