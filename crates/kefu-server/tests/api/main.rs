@@ -1,0 +1,12 @@
+//! The HTTP API's integration tests: one binary, one file per resource, every test run on
+//! SQLite and on PostgreSQL (the `both_stores!` macro makes `sqlite::x` and `postgres::x`).
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod auth;
+mod customers;
+mod health;
+mod openapi;
+mod orgs;
+mod staff;
