@@ -52,7 +52,8 @@ pub struct ServeArgs {
     /// Listen address [env: KEFU_ADDR] [default: 127.0.0.1:8080].
     #[arg(long, value_name = "HOST:PORT")]
     pub addr: Option<String>,
-    /// On an empty store, create the demo province; always print the demo logins.
+    /// On an empty store, create the demo province; always print the demo logins
+    /// [env: KEFU_DEMO].
     #[arg(long)]
     pub demo: bool,
     /// Customers in the demo province [env: KEFU_DEMO_CUSTOMERS] [default: 3000].
@@ -168,6 +169,7 @@ impl Cli {
             database_url: self.database_url.clone(),
             database_schema: self.database_schema.clone(),
             secure_cookies: None,
+            demo: serve.and_then(|s| s.demo.then_some(true)),
             demo_customers: serve.and_then(|s| s.demo_customers),
             demo_seed: serve.and_then(|s| s.demo_seed),
             log: None,

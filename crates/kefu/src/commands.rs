@@ -55,7 +55,8 @@ pub async fn shutdown_signal() {
 }
 
 /// `kefu serve [--demo]`.
-pub async fn serve(config: &Config, demo_mode: bool) -> anyhow::Result<()> {
+pub async fn serve(config: &Config) -> anyhow::Result<()> {
+    let demo_mode = config.demo;
     tracing::info!(database = %config.database.describe(), "opening the store");
     let store = db::open_migrated(&config.database).await?;
     if demo_mode {

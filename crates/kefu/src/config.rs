@@ -98,6 +98,8 @@ pub struct ConfigLayer {
     pub database_schema: Option<String>,
     /// Mark session cookies `Secure` (`KEFU_SECURE_COOKIES`).
     pub secure_cookies: Option<bool>,
+    /// Create the demo province on an empty store (`KEFU_DEMO`, `serve --demo`).
+    pub demo: Option<bool>,
     /// Customers created by `serve --demo` (`KEFU_DEMO_CUSTOMERS`, `--demo-customers`).
     pub demo_customers: Option<usize>,
     /// Seed of the demo generator (`KEFU_DEMO_SEED`, `--demo-seed`).
@@ -114,6 +116,14 @@ where
         .trim()
         .parse()
         .map_err(|e| anyhow::anyhow!("environment variable {name}: {e}"))
+}
+
+fn parse_bool(name: &str, value: &str) -> anyhow::Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => anyhow::bail!("environment variable {name}: '{other}' is not true or false"),
+    }
 }
 
 impl ConfigLayer {
@@ -136,7 +146,10 @@ impl ConfigLayer {
                 "KEFU_DATA" => layer.data = Some(PathBuf::from(value)),
                 "KEFU_DATABASE_URL" => layer.database_url = Some(value),
                 "KEFU_DATABASE_SCHEMA" => layer.database_schema = Some(value),
-                "KEFU_SECURE_COOKIES" => layer.secure_cookies = Some(parse_env(&name, value)?),
+                "KEFU_SECURE_COOKIES" => {
+                    layer.secure_cookies = Some(parse_bool(&name, &value)?);
+                }
+                "KEFU_DEMO" => layer.demo = Some(parse_bool(&name, &value)?),
                 "KEFU_DEMO_CUSTOMERS" => layer.demo_customers = Some(parse_env(&name, value)?),
                 "KEFU_DEMO_SEED" => layer.demo_seed = Some(parse_env(&name, value)?),
                 "KEFU_LOG" => layer.log = Some(value),
@@ -156,6 +169,7 @@ impl ConfigLayer {
             database_url: self.database_url.or(lower.database_url),
             database_schema: self.database_schema.or(lower.database_schema),
             secure_cookies: self.secure_cookies.or(lower.secure_cookies),
+            demo: self.demo.or(lower.demo),
             demo_customers: self.demo_customers.or(lower.demo_customers),
             demo_seed: self.demo_seed.or(lower.demo_seed),
             log: self.log.or(lower.log),
@@ -202,6 +216,8 @@ pub struct Config {
     pub database: Database,
     /// Mark session cookies `Secure`.
     pub secure_cookies: bool,
+    /// Create the demo province on an empty store when serving.
+    pub demo: bool,
     /// Customers created by `serve --demo`.
     pub demo_customers: usize,
     /// Seed of the demo generator.
@@ -247,6 +263,7 @@ impl Config {
             data_dir,
             database,
             secure_cookies: l.secure_cookies.unwrap_or(false),
+            demo: l.demo.unwrap_or(false),
             demo_customers: l
                 .demo_customers
                 .unwrap_or(crate::demo::DEFAULT_CUSTOMERS)
@@ -356,6 +373,8 @@ mod tests {
         assert_eq!(env(&[("RUST_LOG", "debug")]).log, Some("debug".into()));
         assert!(ConfigLayer::from_toml("adress = \"x\"").is_err());
         assert!(ConfigLayer::from_env([("KEFU_DEMO_SEED".into(), "abc".into())]).is_err());
+        assert_eq!(env(&[("KEFU_DEMO", "1")]).demo, Some(true));
+        assert!(ConfigLayer::from_env([("KEFU_DEMO".into(), "maybe".into())]).is_err());
     }
 
     #[test]

@@ -28,7 +28,7 @@ fn init_logging(filter: &str) {
 
 async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match &cli.command {
-        Command::Serve(args) => commands::serve(&config, args.demo).await,
+        Command::Serve(_) => commands::serve(&config).await,
         Command::Migrate => commands::migrate(&config).await,
         Command::Admin(AdminCommand::CreateUser(args)) => {
             commands::create_user(&config, args).await
