@@ -69,8 +69,11 @@ pub fn targets(state: State, action: Action) -> Vec<State> {
         Action::Visit => vec![State::Reviewed, State::Visited],
         Action::Reopen => vec![State::Reopened],
         Action::Archive => vec![State::Archived],
-        Action::Reclassify | Action::Chase | Action::Supervise | Action::AddAssist => vec![state],
-        Action::FlagMajor => vec![state],
+        Action::Reclassify
+        | Action::Chase
+        | Action::Supervise
+        | Action::AddAssist
+        | Action::FlagMajor => vec![state],
         Action::Intake => Vec::new(),
     }
 }

@@ -97,6 +97,6 @@ pub use reply::{
     MAX_HANDLER_LEN, MAX_PERSON_LEN, MAX_REPLY_TEXT_LEN, Reply, ReplyInput,
 };
 pub use vocab::{
-    Action, AppealType, Channel, ContactResult, FaultFinding, Priority, ReturnReason, Satisfaction,
-    State,
+    Action, AppealType, Channel, ContactResult, FaultFinding, Party, Priority, ReturnReason,
+    Satisfaction, State,
 };

@@ -142,6 +142,20 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_number_round_trips_and_no_text_panics(
+            days in 0i64..3_000_000, seq in 1u32..=MAX_DAILY_SEQUENCE, junk in "\\PC{0,20}"
+        ) {
+            let base = NaiveDate::from_ymd_opt(1000, 1, 1).unwrap_or_default();
+            let date = base + chrono::Duration::days(days);
+            let n = OrderNumber::new(date, seq);
+            proptest::prop_assert_eq!(n.clone().and_then(|n| OrderNumber::parse(&n.to_string())), n);
+            let _ = OrderNumber::parse(&junk);
+            let _ = OrderNumber::parse(&format!("GD{junk}"));
+        }
+    }
+
     #[test]
     fn idempotency_keys_are_visible_ascii_up_to_128() {
         assert!(IdempotencyKey::parse("0f8fad5b-d9cb-469f-a165-70867728950e").is_ok());

@@ -87,6 +87,16 @@ code_enum! {
 }
 
 impl State {
+    /// Who must act next: the work list the order shows on, and whom a chase hurries.
+    pub fn waits_for(self) -> Party {
+        match self {
+            State::PendingDispatch | State::Returned | State::Reopened => Party::Dispatcher,
+            State::Dispatched | State::InProgress | State::SentBack => Party::HostUnit,
+            State::Replied | State::Reviewed | State::Visited => Party::Centre,
+            State::Archived => Party::Nobody,
+        }
+    }
+
     /// Whether the order waits for the dispatcher (new, returned or reopened).
     pub fn awaits_dispatch(self) -> bool {
         matches!(
@@ -101,6 +111,20 @@ impl State {
             self,
             State::Dispatched | State::InProgress | State::SentBack
         )
+    }
+}
+
+code_enum! {
+    /// Who holds an order in a state (its work list).
+    pub enum Party {
+        /// The dispatchers of the centre.
+        Dispatcher = ("dispatcher", "派单员", "Dispatcher"),
+        /// The handlers of the host unit.
+        HostUnit = ("host_unit", "主办单位", "Host unit"),
+        /// The centre's reviewers and visiting agents.
+        Centre = ("centre", "服务中心", "Service centre"),
+        /// Nobody: the order is archived.
+        Nobody = ("nobody", "无", "Nobody"),
     }
 }
 

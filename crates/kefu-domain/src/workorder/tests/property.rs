@@ -174,6 +174,16 @@ fn check_invariants(o: &Order) {
 fn every_state_is_reachable_and_archive_is_final() {
     assert_eq!(reachable().len(), State::ALL.len());
     assert!(allowed_actions(State::Archived).is_empty());
+    assert_eq!(State::Archived.waits_for(), Party::Nobody);
+}
+
+#[test]
+fn every_action_has_roles_and_a_state_that_allows_it() {
+    for a in Action::ALL {
+        assert!(!roles_for(*a).is_empty(), "{a}");
+        let somewhere = State::ALL.iter().any(|s| allowed_actions(*s).contains(a));
+        assert_eq!(somewhere, *a != Action::Intake, "{a}");
+    }
 }
 
 proptest! {
