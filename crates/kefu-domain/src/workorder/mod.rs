@@ -15,7 +15,7 @@
 //! | state | specific actions | → next state |
 //! |---|---|---|
 //! | `pending_dispatch`, `returned`, `reopened` | dispatch, reclassify | dispatched, (same) |
-//! | `dispatched` | dispatch (re-send), accept, return, add_assist | dispatched, in_progress, returned, (same) |
+//! | `dispatched` | accept, return, dispatch (re-send), add_assist | in_progress, returned, dispatched, (same) |
 //! | `in_progress` | reply, return, add_assist | replied, returned, (same) |
 //! | `sent_back` | reply, add_assist | replied, (same) |
 //! | `replied` | review | reviewed (approve) or sent_back |
@@ -49,6 +49,13 @@
 //!   same unit handles it again; the suggestion still names the unit of the territory.
 //! - A sent-back reply is removed from the order (the timeline keeps it) so a standing reply
 //!   always means "the current answer".
+//! - A visit that gets no answer (or a busy line) leaves the order `reviewed` for another call;
+//!   after `MAX_VISIT_ATTEMPTS` calls, or when the customer declines or the number is wrong, the
+//!   visit ends without a rating, and only a supervisor may then reopen.
+//! - The centre is not a node of the org tree: reviewers are dispatchers and visitors are agents
+//!   whose unit covers the order (the province's 95598 centre covers every order).
+//! - `apply` sees no catalogue or org tree: `Reclassify` carries the catalogue entry and its
+//!   `assess_major`, and the caller (store/API) checks that units exist and have the department.
 //! - Administrators configure the catalogue and rules, but do not act on orders.
 
 mod catalogue;
