@@ -86,13 +86,14 @@ impl Limit {
         share(used, total, now >= deadline)
     }
 
-    /// The deadline when the clock stops during `suspensions` (挂起): the instant at which the
-    /// counted time outside suspensions reaches the limit.
+    /// The deadline when the clock stops during `suspensions` (挂起): the plain deadline extended
+    /// by the counted time (working time, or clock time for clock limits) inside each suspension.
     ///
     /// Suspended time counts only while the limit is still running: a suspension that starts at or
-    /// after the deadline it would extend changes nothing (an overdue order stays overdue). `None`
-    /// when a suspension still open (no `until`) began before the deadline: the deadline is not
-    /// known until it ends. Suspensions may overlap and come in any order.
+    /// after the deadline as extended so far changes nothing (an overdue order stays overdue).
+    /// `None` when a suspension still open (no `until`) began before the deadline: the deadline is
+    /// not known until it ends. Suspensions may overlap and come in any order. A suspension with no
+    /// working time in it never moves the deadline, not even to an equivalent instant.
     pub fn deadline_with_suspensions(
         self,
         calendar: &WorkingCalendar,
@@ -100,21 +101,22 @@ impl Limit {
         suspensions: &[Suspension],
     ) -> Result<Option<DateTime<Utc>>, DeadlineError> {
         let merged = normalise(start, suspensions)?;
-        let base = self.deadline(calendar, start)?;
-        let mut left = self.measure(calendar, start, base);
-        let (mut cursor, mut candidate) = (start, base);
+        let mut deadline = self.deadline(calendar, start)?;
+        // Merged suspensions are sorted and disjoint, and each extension only moves the deadline
+        // later, so one pass in order is enough.
         for s in merged {
-            if candidate <= s.from {
+            if s.from >= deadline {
                 break;
             }
-            left -= self.measure(calendar, cursor, s.from);
             let Some(until) = s.until else {
                 return Ok(None);
             };
-            cursor = until;
-            candidate = self.advance(calendar, cursor, left.max(Duration::zero()))?;
+            let stopped = self.measure(calendar, s.from, until);
+            if stopped > Duration::zero() {
+                deadline = self.advance(calendar, deadline, stopped)?;
+            }
         }
-        Ok(Some(candidate))
+        Ok(Some(deadline))
     }
 
     /// Like [`Limit::elapsed_share`], with suspended time taken out of the time used.

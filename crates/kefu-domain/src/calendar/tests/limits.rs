@@ -106,6 +106,27 @@ fn suspension_excludes_working_time() {
         clock.deadline_with_suspensions(&c, start, &ten).unwrap(),
         Some(bj("2026-03-09 10:55"))
     );
+    // Suspended only when no working time passes, from an after-hours start: the deadline stays
+    // Wednesday 08:30 (not the equivalent Tuesday 17:30).
+    let evening = bj("2026-03-09 18:00");
+    assert_eq!(
+        limit
+            .deadline_with_suspensions(
+                &c,
+                evening,
+                &[s("2026-03-09 18:00", Some("2026-03-09 19:00"))]
+            )
+            .unwrap(),
+        Some(bj("2026-03-11 08:30"))
+    );
+    // A suspension spanning the deadline: the 1 h 30 before it and the 2 h after it both count.
+    let spanning = [s("2026-03-10 08:30", Some("2026-03-10 12:00"))];
+    assert_eq!(
+        limit
+            .deadline_with_suspensions(&c, start, &spanning)
+            .unwrap(),
+        Some(bj("2026-03-10 15:30"))
+    );
     // No suspensions: the plain deadline.
     assert_eq!(
         limit.deadline_with_suspensions(&c, start, &[]).unwrap(),

@@ -8,6 +8,7 @@ mod dates;
 mod edges;
 mod limits;
 mod oracle;
+mod props;
 mod year_files;
 
 use chrono::{DateTime, FixedOffset, Utc};
