@@ -17,6 +17,11 @@
 //! - **Working time** `add_working_hours(t, d)` is the *earliest* instant at which `d` of working
 //!   time has passed since `t`: when the budget runs out exactly at a period end (12:00, 17:30)
 //!   the result is that end, not the next period's start.
+//! - **Make-up days** (调休上班) work with the periods of the weekday their override names, Monday
+//!   unless the year file says `like=…`; with the default week every working day is alike, so a
+//!   working-day deadline is always working time (tested against the oracle).
+//! - Only loaded years know their holidays; outside them the weekly pattern applies
+//!   ([`WorkingCalendar::loaded_years`] tells which years are loaded).
 //! - Every scan is bounded: [`MAX_IDLE_DAYS`] days in a row without working time, or
 //!   [`MAX_SCAN_DAYS`] days in all, end in an error rather than a hang.
 
@@ -211,7 +216,7 @@ impl WorkingCalendar {
             return Duration::zero();
         };
         self.within(da, ta, secs(super::DAY_SECS))
-            + secs_i64(self.full_days_secs(first_full, db))
+            + Duration::seconds(self.full_days_secs(first_full, db))
             + self.within(db, Duration::zero(), tb)
     }
 
@@ -263,8 +268,4 @@ impl WorkingCalendar {
         }
         t.checked_add_signed(d).ok_or(DeadlineError::OutOfRange)
     }
-}
-
-fn secs_i64(s: i64) -> Duration {
-    Duration::seconds(s)
 }

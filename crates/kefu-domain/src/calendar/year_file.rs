@@ -170,6 +170,8 @@ pub fn parse_year_file(text: &str) -> Result<YearSchedule, CalendarError> {
 /// Parses a year file, checking make-up days against `week`; every error names its line.
 pub fn parse_year_file_with(text: &str, week: &WeekPattern) -> Result<YearSchedule, CalendarError> {
     let mut schedule: Option<YearSchedule> = None;
+    // Editors on Windows may save with a byte-order mark; it is not part of the first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         if line > MAX_LINES {

@@ -113,6 +113,9 @@ fn an_edited_year_round_trips() {
          2027-02-21 workday 春节调休\n"
     );
     assert_eq!(parse_year_file(&written).unwrap(), s);
+    // The same file saved on Windows (byte-order mark, CRLF) reads the same.
+    let windows = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+    assert_eq!(parse_year_file(&windows).unwrap(), s);
 }
 
 #[test]
