@@ -141,8 +141,7 @@ fn password_hash() -> &'static str {
 async fn fresh_store(backend: Backend) -> Arc<dyn Store> {
     match backend {
         Backend::Sqlite => Arc::new(kefu_store_sqlite::testing::fresh_store().await),
-        // PG-PENDING Backend::Postgres => Arc::new(kefu_store_postgres::testing::fresh_store().await),
-        Backend::Postgres => panic!("the PostgreSQL test store is not available yet"),
+        Backend::Postgres => Arc::new(kefu_store_postgres::testing::fresh_store().await),
     }
 }
 

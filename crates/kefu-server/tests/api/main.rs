@@ -9,4 +9,5 @@ mod customers;
 mod health;
 mod openapi;
 mod orgs;
+mod serve;
 mod staff;
