@@ -145,7 +145,7 @@ impl Limit {
     }
 
     /// The stable text form stored with a limit rule: `working_days:7`, `working_hours:2`,
-    /// `clock_minutes:45`.
+    /// `clock_minutes:45` (clock limits are stored in whole minutes; seconds are dropped).
     pub fn code(self) -> String {
         match self {
             Limit::WorkingDays(n) => format!("working_days:{n}"),
