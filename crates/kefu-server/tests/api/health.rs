@@ -1,7 +1,14 @@
 //! `/healthz`, `/metrics`, the fallback and the problem format of transport errors.
 
-use axum::http::{Method, StatusCode};
-use serde_json::json;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kefu_server::{AppState, ServerConfig, app};
+use kefu_store::Store;
+use serde_json::{Value, json};
+use tower::ServiceExt;
 
 use crate::both_stores;
 use crate::helpers::{Auth, Backend, TestApp};
@@ -16,6 +23,32 @@ async fn healthz_names_the_store(b: Backend) {
     };
     assert_eq!(r.body["status"], "ok");
     assert_eq!(r.body["store"], expected);
+}
+
+async fn healthz_is_503_problem_when_the_store_is_down(b: Backend) {
+    let store: Arc<dyn Store> = match b {
+        Backend::Sqlite => {
+            let s = kefu_store_sqlite::testing::fresh_store().await;
+            s.pool().close().await;
+            Arc::new(s)
+        }
+        Backend::Postgres => {
+            let s = kefu_store_postgres::testing::fresh_store().await;
+            s.pool().close().await;
+            Arc::new(s)
+        }
+    };
+    let app = app(AppState::new(store, ServerConfig::default()));
+    let req = Request::get("/healthz").body(Body::empty()).unwrap();
+    let resp = app.oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        resp.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    let body: Value =
+        serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["code"], "unavailable");
 }
 
 async fn metrics_count_requests_by_route(b: Backend) {
@@ -71,6 +104,7 @@ async fn non_json_bodies_are_refused_with_415(b: Backend) {
 
 both_stores!(
     healthz_names_the_store,
+    healthz_is_503_problem_when_the_store_is_down,
     metrics_count_requests_by_route,
     unknown_paths_and_methods_are_problems,
     oversized_bodies_are_refused_with_413,
