@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use kefu_store::{MigrationReport, Store};
-// PG-PENDING use kefu_store_postgres::PgStore;
+use kefu_store_postgres::PgStore;
 use kefu_store_sqlite::SqliteStore;
 use sqlx::Connection;
 
@@ -15,8 +15,11 @@ use crate::config::{Database, DatabaseUrl};
 pub async fn open(database: &Database) -> anyhow::Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = match database {
         Database::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
-        // PG-PENDING
-        Database::Postgres { .. } => anyhow::bail!("PostgreSQL store not built yet"),
+        Database::Postgres { url, schema: None } => Arc::new(PgStore::connect(url.expose()).await?),
+        Database::Postgres {
+            url,
+            schema: Some(schema),
+        } => Arc::new(PgStore::connect_with_schema(url.expose(), schema).await?),
     };
     Ok(store)
 }
