@@ -96,9 +96,9 @@ async fn sixth_failure_is_rate_limited(b: Backend) {
 
 async fn requests_without_credentials_are_401(b: Backend) {
     let t = TestApp::new(b).await;
-    t.get("/api/v1/customers", &Auth::None)
-        .await
-        .assert_problem(401, "unauthenticated");
+    let r = t.get("/api/v1/customers", &Auth::None).await;
+    r.assert_problem(401, "unauthenticated");
+    assert!(r.headers.contains_key(header::WWW_AUTHENTICATE));
     t.get("/api/v1/customers", &Auth::Bearer("kefu_forged".into()))
         .await
         .assert_problem(401, "unauthenticated");
