@@ -134,6 +134,10 @@ pub struct PhoneLookupArgs {
     /// Seed of the customer generator and of the clients' phone choice.
     #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
     pub seed: u64,
+    /// PostgreSQL: skip the `ANALYZE` after loading (measures a store without planner
+    /// statistics, as on a server with autovacuum off).
+    #[arg(long)]
+    pub no_analyze: bool,
     /// Stop a phase after this many requests even if time remains.
     #[arg(long, default_value_t = 5_000_000)]
     pub max_requests: u64,

@@ -79,6 +79,33 @@ pub async fn drop_pg_schema(url: &DatabaseUrl, schema: &str) -> anyhow::Result<(
     Ok(())
 }
 
+/// Refreshes the planner statistics of every table in a PostgreSQL schema (`ANALYZE`), as
+/// pgbench does after loading: a server with autovacuum off never gathers them by itself.
+pub async fn analyze_pg_schema(url: &DatabaseUrl, schema: &str) -> anyhow::Result<usize> {
+    anyhow::ensure!(
+        is_plain_identifier(schema),
+        "refusing to analyze schema '{schema}': not a plain identifier"
+    );
+    let mut conn = sqlx::PgConnection::connect(url.expose())
+        .await
+        .with_context(|| format!("cannot connect to {url}"))?;
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = $1")
+            .bind(schema)
+            .fetch_all(&mut conn)
+            .await
+            .context("listing tables")?;
+    for table in tables.iter().filter(|t| is_plain_identifier(t)) {
+        // Safe: both names were checked to be plain identifiers.
+        sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {schema}.{table}")))
+            .execute(&mut conn)
+            .await
+            .with_context(|| format!("analyzing {schema}.{table}"))?;
+    }
+    conn.close().await.ok();
+    Ok(tables.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

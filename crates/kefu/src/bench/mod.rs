@@ -51,6 +51,8 @@ pub struct PhoneLookupOptions {
     pub seed: u64,
     /// Request budget per phase.
     pub max_requests: u64,
+    /// PostgreSQL: run `ANALYZE` on the fresh schema after loading.
+    pub analyze: bool,
 }
 
 /// Options from the command line (the database only from `--database-url`, never from the
@@ -63,6 +65,7 @@ pub fn options(cli: &Cli, args: &PhoneLookupArgs) -> PhoneLookupOptions {
         duration: args.duration.min(MAX_PHASE),
         seed: args.seed,
         max_requests: args.max_requests,
+        analyze: !args.no_analyze,
     }
 }
 
@@ -83,6 +86,8 @@ pub struct Report {
     pub store: Measurement,
     /// `GET /healthz` through HTTP.
     pub healthz: Measurement,
+    /// Whether planner statistics were refreshed after loading (PostgreSQL only).
+    pub analyzed: bool,
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -125,12 +130,13 @@ impl Report {
     /// Header, row and a line on loading, ready to paste into BENCHMARKS.md.
     pub fn markdown(&self) -> String {
         format!(
-            "{}\n{}\n\nloaded {} customers in {:.1}s; each phase ran {:.1}s / {:.1}s / {:.1}s \
+            "{}\n{}\n\nloaded {} customers in {:.1}s{}; each phase ran {:.1}s / {:.1}s / {:.1}s \
              (HTTP look-up / store only / healthz)",
             Self::HEADER,
             self.markdown_row(),
             self.customers,
             self.load_time.as_secs_f64(),
+            if self.analyzed { ", then ANALYZE" } else { "" },
             self.http.elapsed.as_secs_f64(),
             self.store.elapsed.as_secs_f64(),
             self.healthz.elapsed.as_secs_f64(),
@@ -200,12 +206,20 @@ async fn fresh_store(opts: &PhoneLookupOptions) -> anyhow::Result<(Arc<dyn Store
 /// Runs the benchmark and removes its store afterwards.
 pub async fn phone_lookup(opts: PhoneLookupOptions) -> anyhow::Result<Report> {
     let (store, scratch) = fresh_store(&opts).await?;
-    let result = run_on(store, &opts).await;
+    let analyze = match (&scratch, opts.analyze) {
+        (Scratch::Postgres(url, schema), true) => Some((url.clone(), schema.clone())),
+        _ => None,
+    };
+    let result = run_on(store, &opts, analyze).await;
     scratch.remove().await;
     result
 }
 
-async fn run_on(store: Arc<dyn Store>, opts: &PhoneLookupOptions) -> anyhow::Result<Report> {
+async fn run_on(
+    store: Arc<dyn Store>,
+    opts: &PhoneLookupOptions,
+    analyze: Option<(DatabaseUrl, String)>,
+) -> anyhow::Result<Report> {
     let actor = Actor::System("bench");
     let org = demo::create_org(store.as_ref(), &actor).await?;
     eprintln!("bench: loading {} customers…", opts.customers);
@@ -229,6 +243,11 @@ async fn run_on(store: Arc<dyn Store>, opts: &PhoneLookupOptions) -> anyhow::Res
         load_time.as_secs_f64()
     );
     anyhow::ensure!(!phones.is_empty(), "no phones were generated");
+    let analyzed = analyze.is_some();
+    if let Some((url, schema)) = analyze {
+        let n = crate::db::analyze_pg_schema(&url, &schema).await?;
+        eprintln!("bench: ANALYZE on {n} tables of {schema}");
+    }
 
     // An agent of the province: scope over every customer, and allowed to see phones.
     let province = org
@@ -378,6 +397,7 @@ async fn run_on(store: Arc<dyn Store>, opts: &PhoneLookupOptions) -> anyhow::Res
         http,
         store: store_only,
         healthz,
+        analyzed,
     })
 }
 
