@@ -207,6 +207,11 @@ impl ApiError {
         }
     }
 
+    /// Seconds the client should wait before retrying (rate limits).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after_secs
+    }
+
     /// 500 with an internal message that is logged, never sent.
     pub fn internal(internal: impl Into<String>) -> Self {
         Self {

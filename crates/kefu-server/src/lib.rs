@@ -17,6 +17,7 @@ pub mod org;
 pub mod password;
 pub mod staff;
 pub mod token;
+pub mod ui;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -117,7 +118,9 @@ async fn method_not_allowed() -> ApiError {
 /// The whole application: every route, the body limit, metrics, tracing and security headers.
 pub fn app(state: AppState) -> Router {
     let (router, _doc) = openapi::router().split_for_parts();
+    // Pages are not API operations, so they sit beside the documented router.
     router
+        .merge(ui::router())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))

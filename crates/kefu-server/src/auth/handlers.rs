@@ -78,8 +78,11 @@ fn session_cookie(state: &AppState, value: &str, max_age_secs: u64) -> Option<He
     .ok()
 }
 
-/// Creates a session for `staff` and the response that sets its cookie.
-async fn start_session(state: &AppState, staff: &Staff) -> ApiResult<Response> {
+/// Creates a session for `staff`: the `Set-Cookie` value and the body naming its CSRF token.
+pub async fn start_session(
+    state: &AppState,
+    staff: &Staff,
+) -> ApiResult<(HeaderValue, SessionResponse)> {
     let (secret, hash) = new_session_token();
     let now = Utc::now();
     let ttl = chrono::Duration::from_std(state.config.session_ttl)
@@ -97,7 +100,13 @@ async fn start_session(state: &AppState, staff: &Staff) -> ApiResult<Response> {
         staff: StaffDto::from(staff),
         csrf_token: session.csrf_token,
     };
-    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+    Ok((cookie, body))
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn cleared_session_cookie(state: &AppState) -> ApiResult<HeaderValue> {
+    session_cookie(state, "", 0)
+        .ok_or_else(|| ApiError::internal("session cookie is not a valid header"))
 }
 
 /// Verifies on the blocking pool; `None` hash means an unknown name (a dummy is checked).
@@ -136,13 +145,26 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> ApiResult<Response> {
-    let typed_name = truncated(body.username.trim(), 64).to_lowercase();
+    let staff = sign_in(&state, ip, &body.username, body.password).await?;
+    let (cookie, body) = start_session(&state, &staff).await?;
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// Checks a login name and password under the rate limit, auditing the attempt either way.
+/// Every failure is the same 401, whichever part was wrong.
+pub async fn sign_in(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    username: &str,
+    password: String,
+) -> ApiResult<Staff> {
+    let typed_name = truncated(username.trim(), 64).to_lowercase();
     let mut keys = vec![LimitKey::Username(typed_name.clone())];
     keys.extend(ip.map(LimitKey::Ip));
     if let Err(wait) = state.limiter.check(&keys, Instant::now()) {
         return Err(ApiError::rate_limited(wait));
     }
-    let found = match Username::parse(&body.username) {
+    let found = match Username::parse(username) {
         Ok(name) => state.store.get_staff_for_login(&name).await?,
         Err(_) => None,
     };
@@ -150,7 +172,7 @@ pub async fn login(
         Some((staff, phc)) => (Some(staff), Some(phc)),
         None => (None, None),
     };
-    let password_ok = verify_blocking(body.password, phc).await?;
+    let password_ok = verify_blocking(password, phc).await?;
     let now = Utc::now();
     let ip_text = ip.map_or_else(|| "unknown".to_owned(), |i| i.to_string());
     match staff {
@@ -168,7 +190,7 @@ pub async fn login(
                     now,
                 )
                 .await?;
-            start_session(&state, &staff).await
+            Ok(staff)
         }
         other => {
             state.limiter.record_failure(&keys, Instant::now());
@@ -208,8 +230,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
     state.store.delete_session(token_hash).await?;
-    let cookie = session_cookie(&state, "", 0)
-        .ok_or_else(|| ApiError::internal("session cookie is not a valid header"))?;
+    let cookie = cleared_session_cookie(&state)?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
@@ -252,6 +273,17 @@ pub async fn change_password(
     caller: Caller,
     JsonBody(body): JsonBody<PasswordChange>,
 ) -> ApiResult<Response> {
+    let (cookie, body) = replace_password(&state, &caller, body).await?;
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// Checks the current password (rate-limited), applies the policy to the new one, stores it,
+/// ends every session of the caller's and starts a fresh one.
+pub async fn replace_password(
+    state: &AppState,
+    caller: &Caller,
+    change: PasswordChange,
+) -> ApiResult<(HeaderValue, SessionResponse)> {
     let key = [LimitKey::Username(
         caller.staff.username.as_str().to_owned(),
     )];
@@ -264,16 +296,16 @@ pub async fn change_password(
         .await?
         .map(|(_, phc)| phc)
         .ok_or_else(|| ApiError::unauthenticated("this account no longer exists"))?;
-    if !verify_blocking(body.current_password, Some(phc)).await? {
+    if !verify_blocking(change.current_password, Some(phc)).await? {
         state.limiter.record_failure(&key, Instant::now());
         return Err(ApiError::field(
             "current_password",
             "this is not your current password",
         ));
     }
-    check_new_password(&body.new_password, caller.staff.username.as_str())
+    check_new_password(&change.new_password, caller.staff.username.as_str())
         .map_err(|e| ApiError::validation(vec![e]))?;
-    let new_password = body.new_password;
+    let new_password = change.new_password;
     let hash = tokio::task::spawn_blocking(move || hash_password(&new_password))
         .await
         .map_err(|e| ApiError::internal(format!("hashing task failed: {e}")))?
@@ -282,5 +314,5 @@ pub async fn change_password(
         .store
         .set_password(caller.staff.id, &hash, &caller.actor())
         .await?;
-    start_session(&state, &caller.staff).await
+    start_session(state, &caller.staff).await
 }

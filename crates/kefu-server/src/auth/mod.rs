@@ -115,6 +115,85 @@ fn changes_state(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// Where a cookie-authenticated write must carry its CSRF token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsrfCheck {
+    /// In the `X-CSRF-Token` header (the JSON API).
+    Header,
+    /// In a form field, checked by the page handler itself (the browser UI's plain forms).
+    FormField,
+}
+
+/// Finds the caller of a request: bearer API token first, then the session cookie.
+pub async fn authenticate(
+    parts: &mut Parts,
+    state: &AppState,
+    csrf: CsrfCheck,
+) -> Result<Caller, ApiError> {
+    if let Some(c) = parts.extensions.get::<Caller>() {
+        return Ok(c.clone());
+    }
+    let now = Utc::now();
+    let caller = if let Some(secret) = bearer(parts) {
+        let hash = hash_token(secret);
+        let (_, staff) = state
+            .store
+            .use_api_token(&hash, now)
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated("the API token is not valid"))?;
+        Caller::new(staff, AuthMethod::ApiToken)
+    } else if let Some(cookie) = cookie_value(parts, SESSION_COOKIE) {
+        let token_hash = hash_token(cookie);
+        let (session, staff) = state
+            .store
+            .get_session(&token_hash, now)
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated("the session has expired; sign in again"))?;
+        if csrf == CsrfCheck::Header && changes_state(&parts.method) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .map(|v| v.as_bytes())
+                .unwrap_or_default();
+            if !constant_time_eq(sent, session.csrf_token.as_bytes()) {
+                return Err(ApiError::new(
+                    ErrorCode::Csrf,
+                    "send the csrf_token from sign-in in the X-CSRF-Token header",
+                ));
+            }
+        }
+        Caller::new(
+            staff,
+            AuthMethod::Session {
+                token_hash,
+                csrf_token: session.csrf_token,
+            },
+        )
+    } else {
+        return Err(ApiError::unauthenticated(
+            "sign in, or send 'Authorization: Bearer <token>'",
+        ));
+    };
+    if !caller.staff.active {
+        return Err(ApiError::unauthenticated("this account is disabled"));
+    }
+    parts.extensions.insert(caller.clone());
+    Ok(caller)
+}
+
+impl Caller {
+    /// Whether `sent` is this session's CSRF token (always false for API tokens, which have
+    /// no business posting browser forms).
+    pub fn csrf_matches(&self, sent: &str) -> bool {
+        match &self.method {
+            AuthMethod::Session { csrf_token, .. } => {
+                constant_time_eq(sent.as_bytes(), csrf_token.as_bytes())
+            }
+            AuthMethod::ApiToken => false,
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -122,56 +201,6 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(c) = parts.extensions.get::<Caller>() {
-            return Ok(c.clone());
-        }
-        let now = Utc::now();
-        let caller = if let Some(secret) = bearer(parts) {
-            let hash = hash_token(secret);
-            let (_, staff) = state
-                .store
-                .use_api_token(&hash, now)
-                .await?
-                .ok_or_else(|| ApiError::unauthenticated("the API token is not valid"))?;
-            Caller::new(staff, AuthMethod::ApiToken)
-        } else if let Some(cookie) = cookie_value(parts, SESSION_COOKIE) {
-            let token_hash = hash_token(cookie);
-            let (session, staff) = state
-                .store
-                .get_session(&token_hash, now)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::unauthenticated("the session has expired; sign in again")
-                })?;
-            if changes_state(&parts.method) {
-                let sent = parts
-                    .headers
-                    .get(CSRF_HEADER)
-                    .map(|v| v.as_bytes())
-                    .unwrap_or_default();
-                if !constant_time_eq(sent, session.csrf_token.as_bytes()) {
-                    return Err(ApiError::new(
-                        ErrorCode::Csrf,
-                        "send the csrf_token from sign-in in the X-CSRF-Token header",
-                    ));
-                }
-            }
-            Caller::new(
-                staff,
-                AuthMethod::Session {
-                    token_hash,
-                    csrf_token: session.csrf_token,
-                },
-            )
-        } else {
-            return Err(ApiError::unauthenticated(
-                "sign in, or send 'Authorization: Bearer <token>'",
-            ));
-        };
-        if !caller.staff.active {
-            return Err(ApiError::unauthenticated("this account is disabled"));
-        }
-        parts.extensions.insert(caller.clone());
-        Ok(caller)
+        authenticate(parts, state, CsrfCheck::Header).await
     }
 }

@@ -1,0 +1,103 @@
+//! The browser UI (server-rendered, zh-CN first): sign-in, the agent workbench with the
+//! incoming-call screen-pop and customer search, the customer page with its history, and
+//! password change. Pages call the same handlers as the JSON API, so scoping, masking and the
+//! audit of personal-data reads are one implementation; plain forms work without JavaScript and
+//! carry the session's CSRF token in a hidden field.
+
+mod i18n;
+mod pages;
+mod view;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use i18n::{LANG_COOKIE, Lang, Text};
+
+use crate::AppState;
+use crate::auth::{Caller, CsrfCheck, authenticate};
+
+/// Where the pages live.
+pub const UI_ROOT: &str = "/ui";
+
+/// The pages have no inline script or style and are never framed.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The page routes, merged into the app next to the API.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/ui/workbench") }))
+        .route("/ui", get(|| async { Redirect::to("/ui/workbench") }))
+        .route("/ui/", get(|| async { Redirect::to("/ui/workbench") }))
+        .route(
+            "/ui/login",
+            get(pages::login_form).post(pages::login_submit),
+        )
+        .route("/ui/logout", axum::routing::post(pages::logout))
+        .route("/ui/lang/{code}", get(pages::switch_language))
+        .route("/ui/workbench", get(pages::workbench))
+        .route("/ui/customers/{id}", get(pages::customer_page))
+        .route(
+            "/ui/password",
+            get(pages::password_form).post(pages::password_submit),
+        )
+        .route("/ui/assets/kefu.css", get(stylesheet))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/kefu.css"),
+    )
+        .into_response()
+}
+
+/// A signed-in person looking at a page, and their language. Without a valid session the
+/// request is redirected to the sign-in page (and comes back afterwards).
+pub struct Viewer {
+    /// Who is signed in.
+    pub caller: Caller,
+    /// The page language.
+    pub lang: Lang,
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let lang = Lang::of(parts);
+        match authenticate(parts, state, CsrfCheck::FormField).await {
+            Ok(caller) => Ok(Viewer { caller, lang }),
+            Err(_) => {
+                let back = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .filter(|p| is_local_page(p))
+                    .unwrap_or("/ui/workbench");
+                let target = format!("/ui/login?next={}", view::url_encode(back));
+                Err(Redirect::to(&target).into_response())
+            }
+        }
+    }
+}
+
+/// Whether `path` is one of our pages: redirects only ever go there (no open redirect).
+pub fn is_local_page(path: &str) -> bool {
+    path.starts_with("/ui/")
+        && !path.starts_with("//")
+        && !path.contains("://")
+        && !path.contains('\\')
+}
