@@ -396,6 +396,39 @@ async fn insert_new(
     Ok(ids)
 }
 
+/// Batches at least this large may refresh the planner's statistics.
+const ANALYZE_MIN_BATCH: usize = 1_000;
+
+/// After a large batch, refreshes the planner statistics of the customer tables when the batch
+/// is more than a tenth of what the planner believes the table holds. Without this a freshly
+/// loaded archive (a demo province, an import) is planned as if it were empty until autovacuum
+/// catches up, and a screen-pop may walk the scope index instead of probing the phone index.
+/// The estimate grows with each refresh, so a long load analyzes only O(log n) times.
+async fn refresh_statistics(store: &PgStore, batch: usize) {
+    if batch < ANALYZE_MIN_BATCH {
+        return;
+    }
+    let believed: Result<Option<f32>, _> =
+        sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = to_regclass('customers')")
+            .fetch_optional(&store.pool)
+            .await;
+    let stale = match believed {
+        Ok(Some(rows)) => rows < 0.0 || (batch as f64) * 10.0 > f64::from(rows),
+        Ok(None) => false,
+        Err(_) => true,
+    };
+    if stale {
+        let analyzed = sqlx::query(
+            "ANALYZE customers, customer_phones, customer_tags, customer_special_dates",
+        )
+        .execute(&store.pool)
+        .await;
+        if let Err(e) = analyzed {
+            tracing::warn!(error = %e, "could not refresh planner statistics after a batch");
+        }
+    }
+}
+
 /// Locks and loads a customer for a change: in scope, at the expected version.
 async fn load_for_change(
     conn: &mut PgConnection,
@@ -484,6 +517,7 @@ impl CustomerStore for PgStore {
         )
         .await?;
         tx.commit().await.map_err(db)?;
+        refresh_statistics(self, ids.len()).await;
         Ok(ids.into_iter().map(CustomerId).collect())
     }
 

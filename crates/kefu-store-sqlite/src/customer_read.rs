@@ -111,12 +111,19 @@ pub(crate) async fn customer_in_scope(
         .filter(|c| scope.contains(&c.supply_unit_path)))
 }
 
+/// A look-up query. `$from` may pin an index: SQLite would otherwise walk the primary key for
+/// `ORDER BY id LIMIT n` and filter, which is a full scan when the criterion is rare.
 macro_rules! find_sql {
     ($criterion:literal) => {
+        find_sql!("customers", $criterion)
+    };
+    ($from:literal, $criterion:literal) => {
         concat!(
             "SELECT ",
             customer_columns!(),
-            " FROM customers WHERE ",
+            " FROM ",
+            $from,
+            " WHERE ",
             $criterion,
             " AND supply_unit_path >= ? AND supply_unit_path < ? \
              AND (? OR status = 'active') AND id > ? ORDER BY id LIMIT ?"
@@ -145,10 +152,17 @@ pub(crate) async fn find(
             sqlx::query_as(find_sql!("id_number = ?")).bind(n.trim().to_owned())
         }
         CustomerLookup::NamePrefix(p) => match prefix_upper(p) {
-            Some(upper) => sqlx::query_as(find_sql!("name >= ? AND name < ?"))
-                .bind(p.clone())
-                .bind(upper),
-            None => sqlx::query_as(find_sql!("name >= ?")).bind(p.clone()),
+            Some(upper) => sqlx::query_as(find_sql!(
+                "customers INDEXED BY customers_name",
+                "name >= ? AND name < ?"
+            ))
+            .bind(p.clone())
+            .bind(upper),
+            None => sqlx::query_as(find_sql!(
+                "customers INDEXED BY customers_name",
+                "name >= ?"
+            ))
+            .bind(p.clone()),
         },
     };
     let rows = query
