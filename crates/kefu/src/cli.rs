@@ -71,6 +71,16 @@ pub enum AdminCommand {
     CreateUser(CreateUserArgs),
     /// Create an API token for a staff member and print it once.
     CreateToken(CreateTokenArgs),
+    /// List the staff of a unit and the units below it.
+    ListUsers(ListUsersArgs),
+}
+
+/// `kefu admin list-users`.
+#[derive(Debug, Args)]
+pub struct ListUsersArgs {
+    /// Code of the org unit whose staff (and that of the units below) to list, e.g. 33.
+    #[arg(long, value_name = "CODE")]
+    pub unit: String,
 }
 
 /// `kefu admin create-user`.

@@ -7,10 +7,10 @@ use anyhow::Context;
 use kefu_domain::auth::{Roles, Username, check_new_password};
 use kefu_domain::org::{DepartmentKind, OrgCode};
 use kefu_server::{AppState, ServerConfig};
-use kefu_store::{Actor, NewStaff, Store};
+use kefu_store::{Actor, NewStaff, PageRequest, Store};
 use rand::Rng;
 
-use crate::cli::{CreateTokenArgs, CreateUserArgs};
+use crate::cli::{CreateTokenArgs, CreateUserArgs, ListUsersArgs};
 use crate::config::Config;
 use crate::db;
 use crate::demo::{self, DemoOptions, DemoOutcome};
@@ -241,5 +241,45 @@ pub async fn create_token(config: &Config, args: &CreateTokenArgs) -> anyhow::Re
         staff.username.as_str()
     );
     println!("{secret}");
+    Ok(())
+}
+
+/// `kefu admin list-users`: one line per staff member of the unit and below.
+pub async fn list_users(config: &Config, args: &ListUsersArgs) -> anyhow::Result<()> {
+    let store = db::open_migrated(&config.database).await?;
+    let code = OrgCode::parse(&args.unit).map_err(field)?;
+    let unit = store
+        .get_org_unit_by_code(&code)
+        .await?
+        .with_context(|| format!("--unit: there is no org unit with code '{}'", args.unit))?;
+    let units: std::collections::HashMap<_, _> = store
+        .list_org_units(&unit.path)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.code.as_str().to_owned()))
+        .collect();
+    println!("username\tname\tunit\troles\tactive");
+    let mut after = None;
+    // Bounded: at most 10 000 pages of 200.
+    for _ in 0..10_000 {
+        let page = store
+            .list_staff(&unit.path, PageRequest::new(after, Some(200)))
+            .await?;
+        for s in &page.items {
+            let roles: Vec<&str> = s.roles.as_slice().iter().map(|r| r.code()).collect();
+            println!(
+                "{}\t{}\t{}\t{}\t{}",
+                s.username.as_str(),
+                s.display_name,
+                units.get(&s.org_unit_id).map_or("?", String::as_str),
+                roles.join(","),
+                if s.active { "yes" } else { "no" }
+            );
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
     Ok(())
 }

@@ -36,6 +36,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::CreateToken(args)) => {
             commands::create_token(&config, args).await
         }
+        Command::Admin(AdminCommand::ListUsers(args)) => commands::list_users(&config, args).await,
         Command::Bench(BenchCommand::PhoneLookup(args)) => {
             let report = bench::phone_lookup(bench::options(&cli, args)).await?;
             println!("{}", report.markdown());

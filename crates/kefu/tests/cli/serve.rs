@@ -31,6 +31,20 @@ fn demo_round_trip(backend: &Backend) {
     assert_eq!(login(&server.addr, "agent1", "Wrong-pass-2026").status, 401);
 
     let mut cmd = backend.kefu();
+    cmd.args(["admin", "list-users", "--unit", "3301"]);
+    let out = run(&mut cmd, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = stdout(&out);
+    assert!(
+        listed.contains("supervisor.hz\t沈晓燕\t3301\tsupervisor"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("handler.xihu") && !listed.contains("agent1"),
+        "{listed}"
+    );
+
+    let mut cmd = backend.kefu();
     cmd.args(["admin", "create-token", "--user", "agent1", "--name", "CTI"]);
     let out = run(&mut cmd, None);
     assert!(out.status.success(), "{}", stderr(&out));
