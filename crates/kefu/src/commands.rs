@@ -11,7 +11,7 @@ use kefu_store::{Actor, NewStaff, PageRequest, Store};
 use rand::Rng;
 
 use crate::cli::{CreateTokenArgs, CreateUserArgs, ListUsersArgs};
-use crate::config::Config;
+use crate::config::{Config, Database};
 use crate::db;
 use crate::demo::{self, DemoOptions, DemoOutcome};
 
@@ -92,12 +92,20 @@ async fn run_demo(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
             units,
             staff,
             customers,
-        } => println!(
-            "demo province created: {units} units, {staff} logins, {customers} customers \
-             (seed {}, {:.1}s)",
-            options.seed,
-            started.elapsed().as_secs_f64()
-        ),
+        } => {
+            // A freshly loaded PostgreSQL schema has no planner statistics until autovacuum
+            // (off on some servers) gets to it; without them look-ups scan instead of probing.
+            if let Database::Postgres { url, schema } = &config.database {
+                let schema = schema.as_deref().unwrap_or("public");
+                db::analyze_pg_schema(url, schema).await?;
+            }
+            println!(
+                "demo province created: {units} units, {staff} logins, {customers} customers \
+                 (seed {}, {:.1}s)",
+                options.seed,
+                started.elapsed().as_secs_f64()
+            );
+        }
         DemoOutcome::AlreadyPresent => println!("demo province already present; nothing changed"),
         DemoOutcome::NotEmpty => println!(
             "the store holds other data: no demo data was added (the demo logins below work \

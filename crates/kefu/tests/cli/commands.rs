@@ -110,6 +110,12 @@ fn kefu_toml_is_read_and_flags_override_it() {
         .args(["migrate", "--data", "from-flag"]);
     assert!(run(&mut cmd, None).status.success());
     assert!(dir.join("from-flag").join("kefu.db").exists());
+    std::fs::write(dir.join("other.toml"), "data = \"from-other\"\n").expect("write toml");
+    let mut cmd = backend.kefu();
+    cmd.env_remove("KEFU_DATA")
+        .args(["--config", "other.toml", "migrate"]);
+    assert!(run(&mut cmd, None).status.success());
+    assert!(dir.join("from-other").join("kefu.db").exists());
 }
 
 #[test]
