@@ -32,6 +32,17 @@ pub(crate) async fn applied_version(pool: &PgPool) -> Result<i64, StoreError> {
     Ok(v.unwrap_or(0))
 }
 
+/// Every applied version, ascending (empty when the migrations table does not exist yet).
+async fn applied_versions(pool: &PgPool) -> Result<Vec<i64>, StoreError> {
+    if applied_version(pool).await? == 0 {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        .fetch_all(pool)
+        .await
+        .map_err(db)
+}
+
 /// Refuses a too-new schema, then applies the pending migrations.
 pub(crate) async fn run(pool: &PgPool) -> Result<MigrationReport, StoreError> {
     let supported = supported_version();
@@ -42,14 +53,15 @@ pub(crate) async fn run(pool: &PgPool) -> Result<MigrationReport, StoreError> {
             supported,
         });
     }
+    let done_before = applied_versions(pool).await?;
     MIGRATOR
         .run(pool)
         .await
         .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
-    let applied = MIGRATOR
-        .iter()
-        .map(|m| m.version)
-        .filter(|v| *v > before)
+    let applied = applied_versions(pool)
+        .await?
+        .into_iter()
+        .filter(|v| !done_before.contains(v))
         .collect();
     let version = applied_version(pool).await?;
     Ok(MigrationReport {

@@ -61,3 +61,53 @@ async fn a_new_schema_starts_empty_and_migrates_from_zero() {
         .expect_err("refused");
     assert!(matches!(err, StoreError::Database(_)));
 }
+
+/// There is no trait method to deactivate staff yet (an admin feature to come), so this sets the
+/// flag directly and checks that sessions and tokens of inactive staff no longer authenticate.
+#[tokio::test]
+async fn inactive_staff_has_no_session_and_no_token() {
+    use kefu_domain::auth::Role;
+    use kefu_store::{Session, StaffStore};
+    use kefu_store_tests::fixtures::{SYSTEM, at, staff, t0, tree};
+
+    let store = fresh_store().await;
+    let t = tree(&store).await;
+    let s = staff(&store, "leaver", &t.county_a, &[Role::Agent]).await;
+    let session = Session {
+        staff_id: s.id,
+        csrf_token: "csrf".into(),
+        created_at: t0(),
+        expires_at: at(600),
+    };
+    store
+        .create_session(&[1; 32], &session)
+        .await
+        .expect("session");
+    store
+        .create_api_token(s.id, "bot", &[2; 32], &SYSTEM)
+        .await
+        .expect("token");
+    assert!(
+        store
+            .get_session(&[1; 32], at(1))
+            .await
+            .expect("get")
+            .is_some()
+    );
+    assert!(
+        store
+            .use_api_token(&[2; 32], at(1))
+            .await
+            .expect("use")
+            .is_some()
+    );
+    sqlx::query("UPDATE staff SET active = FALSE")
+        .execute(store.pool())
+        .await
+        .expect("deactivate");
+    assert_eq!(store.get_session(&[1; 32], at(2)).await.expect("get"), None);
+    assert_eq!(
+        store.use_api_token(&[2; 32], at(2)).await.expect("use"),
+        None
+    );
+}

@@ -337,3 +337,38 @@ pub(crate) async fn special_dates(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn plan(sql: &'static str) -> String {
+        let store = crate::testing::fresh_store().await;
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .fetch_all(store.pool())
+                .await
+                .expect("explain");
+        rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")
+    }
+
+    #[tokio::test]
+    async fn phone_lookup_probes_the_phone_index() {
+        let plan = plan(find_sql!(
+            "id IN (SELECT customer_id FROM customer_phones WHERE phone = ?)"
+        ))
+        .await;
+        assert!(plan.contains("customer_phones_phone"), "{plan}");
+        assert!(!plan.contains("SCAN"), "{plan}");
+    }
+
+    #[tokio::test]
+    async fn name_prefix_uses_the_name_index() {
+        let plan = plan(find_sql!(
+            "customers INDEXED BY customers_name",
+            "name >= ? AND name < ?"
+        ))
+        .await;
+        assert!(plan.contains("customers_name"), "{plan}");
+    }
+}

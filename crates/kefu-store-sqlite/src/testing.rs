@@ -1,4 +1,6 @@
-//! Test support for this and other crates' tests: a fresh, migrated store in its own file.
+//! Test support for this and other crates' tests: a fresh, migrated store in its own file under
+//! `<temp>/kefu-test-<pid>-<counter>-<nanos>/`. Such directories older than two hours are removed
+//! when a process makes its first store, so test runs do not fill the disk.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,6 +11,30 @@ use kefu_store::Store;
 use crate::SqliteStore;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Test directories older than this are removed.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(2 * 60 * 60);
+
+/// Removes `kefu-test-*` directories older than two hours (best effort).
+fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("kefu-test-")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_AFTER);
+        if stale {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
 
 /// A directory no other test uses: temp dir + pid + counter + nanoseconds.
 pub fn unique_temp_dir() -> PathBuf {
@@ -23,6 +49,9 @@ pub fn unique_temp_dir() -> PathBuf {
 /// A new, migrated SQLite store in a new file under a unique temp dir. Panics (failing the
 /// test) if the store cannot be created.
 pub async fn fresh_store() -> SqliteStore {
+    if COUNTER.load(Ordering::Relaxed) == 0 {
+        remove_stale_dirs();
+    }
     let path = unique_temp_dir().join("kefu.db");
     let store = match SqliteStore::open_with(&path, 4).await {
         Ok(s) => s,

@@ -278,8 +278,8 @@ pub async fn stale_version_is_refused(store: &dyn Store) {
     assert_eq!(got.record.name.as_str(), "第一次修改");
 }
 
-/// Taking another customer's account number in an update is a duplicate; a missing unit an
-/// unknown reference.
+/// Taking another customer's account number in an update is a duplicate; a missing unit, or
+/// one outside the caller's scope, an unknown reference.
 pub async fn update_checks_account_number_and_unit(store: &dyn Store) {
     let t = tree(store).await;
     let a = store
@@ -317,6 +317,28 @@ pub async fn update_checks_account_number_and_unit(store: &dyn Store) {
         )
         .await
         .expect_err("unknown unit");
+    assert!(
+        matches!(
+            err,
+            StoreError::UnknownReference {
+                field: "supply_unit_id",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // A city-A agent cannot move a customer to a unit outside city A: unknown to them.
+    let err = store
+        .update_customer(
+            b.id,
+            1,
+            customer(34, t.county_b.id),
+            &t.city_a.path,
+            &SYSTEM,
+            at(1),
+        )
+        .await
+        .expect_err("unit outside the scope");
     assert!(
         matches!(
             err,
