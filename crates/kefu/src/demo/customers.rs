@@ -30,11 +30,12 @@ const MOBILE_PREFIXES: &[&str] = &[
     "186", "187", "188", "189", "191", "198", "199",
 ];
 
-/// A household whose next members share a surname, an estate and one phone.
+/// A household whose next members share a surname, a street and estate, and one phone.
 struct Household {
     county: usize,
     surname: &'static str,
     phone: String,
+    street: String,
     estate: &'static str,
     remaining: u32,
 }
@@ -112,7 +113,8 @@ impl CustomerGenerator {
         let (mut lo, hi) = years;
         lo = lo.min(hi);
         for _ in 0..8 {
-            let y = self.rng.random_range(lo..=hi);
+            // The mean of two draws: middle years are likelier than the extremes.
+            let y = (self.rng.random_range(lo..=hi) + self.rng.random_range(lo..=hi)) / 2;
             let (m, d) =
                 md.unwrap_or((self.rng.random_range(1..=12), self.rng.random_range(1..=28)));
             if let Some(date) = NaiveDate::from_ymd_opt(y, m, d).filter(|x| *x <= self.today) {
@@ -180,10 +182,13 @@ impl CustomerGenerator {
             number: resident_id(&mut self.rng, c.code, birth, male),
         });
 
-        let estate = member.as_ref().map_or_else(
-            || c.estates.choose(&mut self.rng).copied().unwrap_or("新村"),
-            |h| h.estate,
-        );
+        let (street, estate) = match &member {
+            Some(h) => (h.street.clone(), h.estate),
+            None => (
+                self.street(county),
+                c.estates.choose(&mut self.rng).copied().unwrap_or("新村"),
+            ),
+        };
         if rural {
             let (town, unit) = self.rural_place(county);
             input.address = self.village(county, town);
@@ -192,8 +197,7 @@ impl CustomerGenerator {
             let floor = self.rng.random_range(1..=28);
             let room = self.rng.random_range(1..=4);
             input.address = format!(
-                "{}{estate}{}幢{}{:02}室",
-                self.street(county),
+                "{street}{estate}{}幢{}{:02}室",
                 self.rng.random_range(1..=30),
                 floor,
                 room
@@ -224,6 +228,7 @@ impl CustomerGenerator {
                 county,
                 surname,
                 phone,
+                street,
                 estate,
                 remaining: self.rng.random_range(1..=2),
             }),
