@@ -144,6 +144,10 @@ pub struct PhoneLookupArgs {
     /// Seed of the customer generator and of the clients' phone choice.
     #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
     pub seed: u64,
+    /// How the clients authenticate: `token` (API token, as a CTI integration does) or
+    /// `session` (a login session cookie).
+    #[arg(long, value_enum, default_value_t = BenchAuth::Token)]
+    pub auth: BenchAuth,
     /// PostgreSQL: skip the `ANALYZE` after loading (measures a store without planner
     /// statistics, as on a server with autovacuum off).
     #[arg(long)]
@@ -151,6 +155,15 @@ pub struct PhoneLookupArgs {
     /// Stop a phase after this many requests even if time remains.
     #[arg(long, default_value_t = 5_000_000)]
     pub max_requests: u64,
+}
+
+/// How benchmark clients authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchAuth {
+    /// `Authorization: Bearer <API token>`.
+    Token,
+    /// The session cookie of a signed-in user.
+    Session,
 }
 
 /// Parses `20s`, `500ms`, `2m` or a bare number of seconds.

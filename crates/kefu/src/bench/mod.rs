@@ -21,10 +21,10 @@ use hyper_util::rt::TokioExecutor;
 use kefu_domain::auth::{Role, Roles, Username};
 use kefu_domain::customer::Phone;
 use kefu_server::{AppState, ServerConfig};
-use kefu_store::{Actor, CustomerLookup, NewStaff, PageRequest, Store};
+use kefu_store::{Actor, CustomerLookup, NewStaff, PageRequest, Session, Store};
 use rand::seq::IndexedRandom;
 
-use crate::cli::{Cli, PhoneLookupArgs};
+use crate::cli::{BenchAuth, Cli, PhoneLookupArgs};
 use crate::config::DatabaseUrl;
 use crate::demo::{self, DemoOptions};
 use measure::Measurement;
@@ -53,6 +53,8 @@ pub struct PhoneLookupOptions {
     pub max_requests: u64,
     /// PostgreSQL: run `ANALYZE` on the fresh schema after loading.
     pub analyze: bool,
+    /// How the clients authenticate.
+    pub auth: BenchAuth,
 }
 
 /// Options from the command line (the database only from `--database-url`, never from the
@@ -66,6 +68,7 @@ pub fn options(cli: &Cli, args: &PhoneLookupArgs) -> PhoneLookupOptions {
         seed: args.seed,
         max_requests: args.max_requests,
         analyze: !args.no_analyze,
+        auth: args.auth,
     }
 }
 
@@ -88,6 +91,8 @@ pub struct Report {
     pub healthz: Measurement,
     /// Whether planner statistics were refreshed after loading (PostgreSQL only).
     pub analyzed: bool,
+    /// How the clients authenticated.
+    pub auth: BenchAuth,
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -106,8 +111,12 @@ impl Report {
     pub fn markdown_row(&self) -> String {
         let (h, s, z) = (&self.http, &self.store, &self.healthz);
         format!(
-            "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} · {:.2} · {:.2} | {:.0} · {:.2} · {:.2} | {} | {} | {} | {} |",
+            "| {}{} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} · {:.2} · {:.2} | {:.0} · {:.2} · {:.2} | {} | {} | {} | {} |",
             self.backend,
+            match self.auth {
+                BenchAuth::Token => "",
+                BenchAuth::Session => " (session cookie)",
+            },
             self.customers,
             self.concurrency,
             h.requests,
@@ -136,7 +145,12 @@ impl Report {
             self.markdown_row(),
             self.customers,
             self.load_time.as_secs_f64(),
-            if self.analyzed { ", then ANALYZE" } else { "" },
+            match (self.analyzed, self.auth) {
+                (true, BenchAuth::Token) => ", then ANALYZE",
+                (true, BenchAuth::Session) => ", then ANALYZE; clients used a session cookie",
+                (false, BenchAuth::Token) => "",
+                (false, BenchAuth::Session) => "; clients used a session cookie",
+            },
             self.http.elapsed.as_secs_f64(),
             self.store.elapsed.as_secs_f64(),
             self.healthz.elapsed.as_secs_f64(),
@@ -268,10 +282,28 @@ async fn run_on(
             &actor,
         )
         .await?;
-    let (token, hash) = kefu_server::token::new_api_token();
-    store
-        .create_api_token(staff.id, "bench", &hash, &actor)
-        .await?;
+    let credential = match opts.auth {
+        BenchAuth::Token => {
+            let (token, hash) = kefu_server::token::new_api_token();
+            store
+                .create_api_token(staff.id, "bench", &hash, &actor)
+                .await?;
+            (hyper::header::AUTHORIZATION, format!("Bearer {token}"))
+        }
+        BenchAuth::Session => {
+            let (secret, hash) = kefu_server::token::new_session_token();
+            let now = Utc::now();
+            let session = Session {
+                staff_id: staff.id,
+                csrf_token: kefu_server::token::new_csrf_token(),
+                created_at: now,
+                expires_at: now + chrono::Duration::hours(1),
+            };
+            store.create_session(&hash, &session).await?;
+            let cookie = format!("{}={secret}", kefu_server::auth::SESSION_COOKIE);
+            (hyper::header::COOKIE, cookie)
+        }
+    };
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -287,7 +319,7 @@ async fn run_on(
         .pool_max_idle_per_host(opts.concurrency)
         .build(connector);
     let phones = Arc::new(phones);
-    let auth = Arc::new(format!("Bearer {token}"));
+    let auth = Arc::new(credential);
     let base = format!("http://{addr}");
 
     let lookup = {
@@ -297,7 +329,7 @@ async fn run_on(
             let phone = phones.choose(&mut rng).cloned().unwrap_or_default();
             let uri = format!("{base}/api/v1/customers?phone={phone}");
             let (client, auth) = (client.clone(), auth.clone());
-            async move { (rng, get(&client, &uri, Some(&auth)).await) }
+            async move { (rng, get(&client, &uri, Some((&auth.0, &auth.1))).await) }
         }
     };
     // Warm-up (also proves the API answers before anything is measured).
@@ -398,6 +430,7 @@ async fn run_on(
         store: store_only,
         healthz,
         analyzed,
+        auth: opts.auth,
     })
 }
 
@@ -405,11 +438,11 @@ async fn run_on(
 async fn get(
     client: &Client<HttpConnector, Empty<Bytes>>,
     uri: &str,
-    auth: Option<&str>,
+    credential: Option<(&hyper::header::HeaderName, &str)>,
 ) -> Result<(), String> {
     let mut req = hyper::Request::get(uri);
-    if let Some(a) = auth {
-        req = req.header(hyper::header::AUTHORIZATION, a);
+    if let Some((name, value)) = credential {
+        req = req.header(name, value);
     }
     let req = req.body(Empty::new()).map_err(|e| e.to_string())?;
     let resp = client.request(req).await.map_err(|e| e.to_string())?;
