@@ -7,6 +7,7 @@
 
 mod audit;
 mod customer;
+mod customer_insert;
 mod customer_read;
 mod migrate;
 mod org;

@@ -1,0 +1,357 @@
+//! Writing new customer rows on SQLite: multi-row `INSERT`s of customers, their phones, tags,
+//! special dates and history events, with ids handed out as `MAX(id) + 1` (the caller's
+//! `BEGIN IMMEDIATE` transaction holds the write lock).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use kefu_domain::customer::{CustomerRecord, CustomerStatus, FieldChange};
+use kefu_store::{Actor, CustomerEventKind, StoreError};
+use sqlx::query_builder::Separated;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::customer_read::id_list;
+use crate::{db, is_unique_violation, ms};
+
+/// Bound parameters per multi-row INSERT (SQLite allows 32 766).
+pub(crate) const MAX_PARAMS: usize = 16_000;
+
+/// Inserts `rows` with multi-row `VALUES` lists, as few statements as the parameter limit allows.
+pub(crate) async fn bulk_insert<T>(
+    conn: &mut SqliteConnection,
+    head: &'static str,
+    columns: usize,
+    rows: &[T],
+    push: impl Fn(&mut Separated<'_, Sqlite, &'static str>, &T),
+) -> Result<(), sqlx::Error> {
+    let per = (MAX_PARAMS / columns).max(1);
+    for chunk in rows.chunks(per) {
+        let mut qb = QueryBuilder::<Sqlite>::new(head);
+        qb.push_values(chunk, |mut b, row| push(&mut b, row));
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The next free id of a table (the caller holds the write lock).
+pub(crate) async fn next_customer_id(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
+    let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM customers")
+        .fetch_one(conn)
+        .await
+        .map_err(db)?;
+    Ok(max + 1)
+}
+
+pub(crate) async fn next_event_id(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
+    let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM customer_events")
+        .fetch_one(conn)
+        .await
+        .map_err(db)?;
+    Ok(max + 1)
+}
+
+/// A customer history event about to be written.
+pub(crate) struct NewEvent {
+    pub(crate) id: i64,
+    pub(crate) customer_id: i64,
+    pub(crate) kind: CustomerEventKind,
+    pub(crate) reason: Option<String>,
+    pub(crate) changes: Vec<FieldChange>,
+}
+
+pub(crate) async fn insert_events(
+    conn: &mut SqliteConnection,
+    events: &[NewEvent],
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let staff_id = actor.staff_id().map(|s| s.0);
+    let label = actor.label();
+    let at = ms(at);
+    bulk_insert(
+        conn,
+        "INSERT INTO customer_events (id, customer_id, at, staff_id, actor, kind, reason) ",
+        7,
+        events,
+        |b, e| {
+            b.push_bind(e.id)
+                .push_bind(e.customer_id)
+                .push_bind(at)
+                .push_bind(staff_id)
+                .push_bind(label.clone())
+                .push_bind(e.kind.code())
+                .push_bind(e.reason.clone());
+        },
+    )
+    .await
+    .map_err(db)?;
+    let changes: Vec<(i64, i64, &FieldChange)> = events
+        .iter()
+        .flat_map(|e| {
+            e.changes
+                .iter()
+                .zip(0_i64..)
+                .map(move |(c, pos)| (e.id, pos, c))
+        })
+        .collect();
+    bulk_insert(
+        conn,
+        "INSERT INTO customer_event_changes (event_id, position, field, old_value, new_value) ",
+        5,
+        &changes,
+        |b, (event, pos, c)| {
+            b.push_bind(*event)
+                .push_bind(*pos)
+                .push_bind(c.field.clone())
+                .push_bind(c.old.clone())
+                .push_bind(c.new.clone());
+        },
+    )
+    .await
+    .map_err(db)
+}
+
+/// Writes the phones, tags and special dates of the given customers.
+pub(crate) async fn insert_children(
+    conn: &mut SqliteConnection,
+    customers: &[(i64, &CustomerRecord)],
+) -> Result<(), StoreError> {
+    let phones: Vec<(i64, i64, &str)> = customers
+        .iter()
+        .flat_map(|(id, r)| {
+            r.phones
+                .iter()
+                .zip(0_i64..)
+                .map(|(p, i)| (*id, i, p.as_str()))
+        })
+        .collect();
+    bulk_insert(
+        conn,
+        "INSERT INTO customer_phones (customer_id, position, phone) ",
+        3,
+        &phones,
+        |b, (id, pos, phone)| {
+            b.push_bind(*id)
+                .push_bind(*pos)
+                .push_bind(phone.to_string());
+        },
+    )
+    .await
+    .map_err(db)?;
+    let tags: Vec<(i64, &str)> = customers
+        .iter()
+        .flat_map(|(id, r)| r.tags.iter().map(|t| (*id, t.as_str())))
+        .collect();
+    bulk_insert(
+        conn,
+        "INSERT INTO customer_tags (customer_id, tag) ",
+        2,
+        &tags,
+        |b, (id, tag)| {
+            b.push_bind(*id).push_bind(tag.to_string());
+        },
+    )
+    .await
+    .map_err(db)?;
+    let dates: Vec<(i64, i64, &kefu_domain::customer::SpecialDate)> = customers
+        .iter()
+        .flat_map(|(id, r)| {
+            r.special_dates
+                .iter()
+                .zip(0_i64..)
+                .map(|(d, i)| (*id, i, d))
+        })
+        .collect();
+    bulk_insert(
+        conn,
+        "INSERT INTO customer_special_dates (customer_id, position, kind, month, day, year, label) ",
+        7,
+        &dates,
+        |b, (id, pos, d)| {
+            b.push_bind(*id)
+                .push_bind(*pos)
+                .push_bind(d.kind.code())
+                .push_bind(i64::from(d.month))
+                .push_bind(i64::from(d.day))
+                .push_bind(d.year.map(i64::from))
+                .push_bind(d.label.clone());
+        },
+    )
+    .await
+    .map_err(db)
+}
+
+pub(crate) async fn delete_children(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<(), StoreError> {
+    for sql in [
+        "DELETE FROM customer_phones WHERE customer_id = ?",
+        "DELETE FROM customer_tags WHERE customer_id = ?",
+        "DELETE FROM customer_special_dates WHERE customer_id = ?",
+    ] {
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// The `Created` event's changes: every non-empty field, from "".
+pub(crate) fn created_changes(record: &CustomerRecord) -> Vec<FieldChange> {
+    record
+        .field_texts()
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(field, new)| FieldChange {
+            field: field.to_owned(),
+            old: String::new(),
+            new,
+        })
+        .collect()
+}
+
+/// Paths of the given units that exist (one query).
+pub(crate) async fn unit_paths(
+    conn: &mut SqliteConnection,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, StoreError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, path FROM org_units WHERE id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(id_list(ids))
+    .fetch_all(conn)
+    .await
+    .map_err(db)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Which of `accounts` are already taken (one query per chunk).
+pub(crate) async fn taken_accounts(
+    conn: &mut SqliteConnection,
+    accounts: &[&str],
+) -> Result<HashSet<String>, StoreError> {
+    let mut taken = HashSet::new();
+    for chunk in accounts.chunks(5_000) {
+        let list = format!(
+            "[{}]",
+            chunk
+                .iter()
+                .map(|a| format!("\"{a}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT account_number FROM customers \
+             WHERE account_number IN (SELECT value FROM json_each(?))",
+        )
+        .bind(list)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+        taken.extend(rows);
+    }
+    Ok(taken)
+}
+
+pub(crate) fn duplicate_account(value: &str) -> StoreError {
+    StoreError::Duplicate {
+        field: "account_number",
+        value: value.to_owned(),
+    }
+}
+
+pub(crate) const UNKNOWN_UNIT: StoreError = StoreError::UnknownReference {
+    field: "supply_unit_id",
+    entity: "org_unit",
+};
+
+/// Inserts new customers with their children and `Created` events; returns their ids in order.
+/// Checks, in input order, that every supply unit exists and every account number is free.
+pub(crate) async fn insert_new(
+    conn: &mut SqliteConnection,
+    records: &[CustomerRecord],
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let units = unit_paths(conn, records.iter().map(|r| r.supply_unit_id.0)).await?;
+    let accounts: Vec<&str> = records.iter().map(|r| r.account_number.as_str()).collect();
+    let taken = taken_accounts(conn, &accounts).await?;
+    let mut seen = HashSet::with_capacity(records.len());
+    for r in records {
+        if !units.contains_key(&r.supply_unit_id.0) {
+            return Err(UNKNOWN_UNIT);
+        }
+        let account = r.account_number.as_str();
+        if taken.contains(account) || !seen.insert(account) {
+            return Err(duplicate_account(account));
+        }
+    }
+    let first = next_customer_id(conn).await?;
+    let ids: Vec<i64> = (first..).take(records.len()).collect();
+    let at = ms(now);
+    let rows: Vec<(i64, &CustomerRecord)> = ids.iter().copied().zip(records).collect();
+    let inserted = bulk_insert(
+        conn,
+        concat!(
+            "INSERT INTO customers (",
+            crate::rows::customer_columns!(),
+            ") "
+        ),
+        22,
+        &rows,
+        |b, (id, r)| {
+            let doc = r.id_document.as_ref();
+            b.push_bind(*id)
+                .push_bind(r.account_number.as_str().to_owned())
+                .push_bind(r.name.as_str().to_owned())
+                .push_bind(doc.map(|d| d.kind().code()))
+                .push_bind(doc.map(|d| d.number().to_owned()))
+                .push_bind(r.address.clone())
+                .push_bind(r.supply_unit_id.0)
+                .push_bind(units.get(&r.supply_unit_id.0).cloned().unwrap_or_default())
+                .push_bind(r.grid.code())
+                .push_bind(r.usage_category.code())
+                .push_bind(r.voltage.code())
+                .push_bind(r.contract_capacity_kva)
+                .push_bind(r.industry.clone())
+                .push_bind(r.business_format.map(|x| x.code()))
+                .push_bind(r.scale.map(|x| x.code()))
+                .push_bind(r.value_tier.map(|x| x.code()))
+                .push_bind(r.service_grade.map(|x| x.code()))
+                .push_bind(CustomerStatus::Active.code())
+                .push_bind(None::<String>)
+                .push_bind(1_i64)
+                .push_bind(at)
+                .push_bind(at);
+        },
+    )
+    .await;
+    match inserted {
+        Ok(()) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(StoreError::Duplicate {
+                field: "account_number",
+                value: String::new(),
+            });
+        }
+        Err(e) => return Err(db(e)),
+    }
+    insert_children(conn, &rows).await?;
+    let first_event = next_event_id(conn).await?;
+    let events: Vec<NewEvent> = rows
+        .iter()
+        .zip(first_event..)
+        .map(|((id, r), event_id)| NewEvent {
+            id: event_id,
+            customer_id: *id,
+            kind: CustomerEventKind::Created,
+            reason: None,
+            changes: created_changes(r),
+        })
+        .collect();
+    insert_events(conn, &events, actor, now).await?;
+    Ok(ids)
+}
