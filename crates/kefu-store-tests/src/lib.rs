@@ -10,6 +10,7 @@
 //! `store_tests!`.
 
 pub mod audit;
+pub mod batch;
 pub mod customer;
 pub mod fixtures;
 pub mod lookup;
@@ -17,6 +18,7 @@ pub mod org;
 pub mod staff;
 
 pub use audit::*;
+pub use batch::*;
 pub use customer::*;
 pub use lookup::*;
 pub use org::*;
@@ -51,6 +53,7 @@ macro_rules! store_tests {
             update_checks_account_number_and_unit,
             customer_outside_scope_is_not_found,
             retired_customer_keeps_history_and_is_hidden_from_lookups_by_default,
+            racing_updates_from_one_version_conflict_once,
             batch_create_stores_all_in_input_order,
             batch_create_is_all_or_nothing,
             phone_lookup_finds_every_customer_sharing_the_number,
