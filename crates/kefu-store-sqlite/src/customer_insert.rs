@@ -276,7 +276,10 @@ pub(crate) async fn insert_new(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>, StoreError> {
-    let units = unit_paths(conn, records.iter().map(|r| r.supply_unit_id.0)).await?;
+    let mut unit_ids: Vec<i64> = records.iter().map(|r| r.supply_unit_id.0).collect();
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
+    let units = unit_paths(conn, unit_ids).await?;
     let accounts: Vec<&str> = records.iter().map(|r| r.account_number.as_str()).collect();
     let taken = taken_accounts(conn, &accounts).await?;
     let mut seen = HashSet::with_capacity(records.len());

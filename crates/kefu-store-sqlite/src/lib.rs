@@ -29,6 +29,8 @@ use sqlx::{Sqlite, Transaction};
 
 /// How long a writer waits for another writer's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Page cache per connection, in KiB.
+const CACHE_KIB: u32 = 64 * 1024;
 /// Connections in the pool (WAL lets readers run beside the one writer).
 const MAX_CONNECTIONS: u32 = 8;
 
@@ -66,7 +68,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // The default 2 MB page cache thrashes once the customer indexes outgrow it (bulk
+            // loads slow down by half at 200 000 customers); pages are only allocated when used.
+            .pragma("cache_size", format!("-{CACHE_KIB}"))
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
             .connect_with(options)
