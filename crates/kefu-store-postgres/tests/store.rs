@@ -111,3 +111,34 @@ async fn inactive_staff_has_no_session_and_no_token() {
         None
     );
 }
+
+/// A stored code the domain does not know (data written outside kefu) is reported as corrupt,
+/// naming the row and the value, never silently mapped.
+#[tokio::test]
+async fn unknown_stored_code_is_reported_as_corrupt() {
+    use kefu_store::CustomerStore;
+    use kefu_store_tests::fixtures::{SYSTEM, customer, t0, tree};
+
+    let store = fresh_store().await;
+    let t = tree(&store).await;
+    let c = store
+        .create_customer(customer(1, t.county_a.id), &SYSTEM, t0())
+        .await
+        .expect("create");
+    sqlx::query("UPDATE customers SET grid = 'martian'")
+        .execute(store.pool())
+        .await
+        .expect("corrupt the row");
+    let err = store
+        .get_customer(c.id, &t.hq.path)
+        .await
+        .expect_err("corrupt");
+    match err {
+        StoreError::Corrupt { entity, id, reason } => {
+            assert_eq!(entity, "customer");
+            assert_eq!(id, c.id.to_string());
+            assert!(reason.contains("martian"), "{reason}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
