@@ -1,7 +1,7 @@
 //! Measures `create_customers` (the demo-province and import path) and the phone screen-pop on
 //! SQLite. Prints timings; asserts nothing about them.
 //!
-//! `cargo run --release -p kefu-store-sqlite --example bulk_insert -- [customers] [batch]`
+//! `cargo run --release -p kefu-store-sqlite --example sqlite_bulk_insert -- [customers] [batch]`
 
 use std::time::Instant;
 

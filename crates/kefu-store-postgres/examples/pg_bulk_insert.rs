@@ -1,7 +1,7 @@
 //! Measures `create_customers` (the demo-province and import path) and the phone screen-pop on
 //! PostgreSQL (a fresh schema in `KEFU_TEST_DATABASE_URL`, dropped at the end). Prints timings; asserts nothing about them.
 //!
-//! `cargo run --release -p kefu-store-postgres --example bulk_insert -- [customers] [batch]`
+//! `cargo run --release -p kefu-store-postgres --example pg_bulk_insert -- [customers] [batch]`
 
 use std::time::Instant;
 
