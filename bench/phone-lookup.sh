@@ -6,6 +6,7 @@
 #   bench/phone-lookup.sh                 # both stores
 #   STORES=sqlite bench/phone-lookup.sh   # one store
 #   CUSTOMERS=10000 DURATION=5s bench/phone-lookup.sh
+#   AUTH=session bench/phone-lookup.sh    # session cookie instead of an API token
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,12 +15,13 @@ CONCURRENCY=${CONCURRENCY:-50}
 DURATION=${DURATION:-20s}
 STORES=${STORES:-"sqlite postgres"}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+AUTH=${AUTH:-token}
 
 cargo build --release -p kefu
 KEFU=${CARGO_TARGET_DIR:-target}/release/kefu
 
 for store in $STORES; do
-  args=(bench phone-lookup --customers "$CUSTOMERS" --concurrency "$CONCURRENCY" --duration "$DURATION")
+  args=(bench phone-lookup --customers "$CUSTOMERS" --concurrency "$CONCURRENCY" --duration "$DURATION" --auth "$AUTH")
   # The URL may hold a password: it is passed on, never echoed.
   echo "## $store: kefu ${args[*]}$([ "$store" = postgres ] && echo ' --database-url $PG_URL')" >&2
   if [ "$store" = postgres ]; then
