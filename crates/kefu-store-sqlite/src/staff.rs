@@ -8,6 +8,7 @@ use kefu_domain::ids::{ApiTokenId, StaffId};
 use kefu_domain::org::OrgPath;
 use kefu_store::{
     Actor, ApiToken, NewStaff, Page, PageRequest, Session, Staff, StaffStore, StoreError,
+    TOKEN_USE_RESOLUTION_SECS,
 };
 use sqlx::SqliteConnection;
 
@@ -350,28 +351,32 @@ impl StaffStore for SqliteStore {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<(ApiToken, Staff)>, StoreError> {
-        let mut tx = self.write_tx().await?;
+        let mut conn = self.pool.acquire().await.map_err(db)?;
         let row: Option<ApiTokenRow> = sqlx::query_as(TOKEN_COLUMNS_WHERE_HASH)
             .bind(token_hash.to_vec())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(db)?;
         let Some(row) = row else { return Ok(None) };
         let mut token = row.into_domain()?;
-        let Some(staff) = staff_by_id(&mut tx, token.staff_id.0)
+        let Some(staff) = staff_by_id(&mut conn, token.staff_id.0)
             .await?
             .filter(|s| s.active)
         else {
             return Ok(None);
         };
-        sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
-            .bind(ms(now))
-            .bind(token.id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        token.last_used_at = crate::from_ms("api_token", token.id.0, ms(now)).ok();
+        let stale_before = now - chrono::Duration::seconds(TOKEN_USE_RESOLUTION_SECS);
+        if token.last_used_at.is_none_or(|t| t < stale_before) {
+            // Conditional, so concurrent uses of one token write at most once per interval.
+            sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
+                .bind(ms(now))
+                .bind(token.id.0)
+                .bind(ms(stale_before))
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            token.last_used_at = crate::from_ms("api_token", token.id.0, ms(now)).ok();
+        }
         Ok(Some((token, staff)))
     }
 

@@ -43,6 +43,7 @@ macro_rules! store_tests {
             expired_session_is_not_returned,
             password_change_ends_sessions,
             revoked_token_no_longer_authenticates,
+            token_use_is_recorded_at_most_once_per_interval,
             created_customer_reads_back_unchanged,
             created_event_lists_every_non_empty_field,
             duplicate_account_number_is_refused_and_nothing_is_written,

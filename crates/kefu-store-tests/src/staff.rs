@@ -297,3 +297,36 @@ pub async fn revoked_token_no_longer_authenticates(store: &dyn Store) {
         "{err:?}"
     );
 }
+
+/// Frequent uses of one token record its last use at most once per resolution interval, so
+/// look-ups through an integration's token are reads, not one write per request.
+pub async fn token_use_is_recorded_at_most_once_per_interval(store: &dyn Store) {
+    let t = tree(store).await;
+    let s = staff(store, "billing.sync", &t.province, &[Role::Analyst]).await;
+    store
+        .create_api_token(s.id, "billing sync", &[7; 32], &SYSTEM)
+        .await
+        .expect("create");
+    let use_at = |when| async move {
+        store
+            .use_api_token(&[7; 32], when)
+            .await
+            .expect("use")
+            .expect("live token")
+            .0
+            .last_used_at
+    };
+    assert_eq!(use_at(at(10)).await, Some(at(10)), "first use is recorded");
+    let within = at(10) + Duration::seconds(kefu_store::TOKEN_USE_RESOLUTION_SECS - 1);
+    assert_eq!(
+        use_at(within).await,
+        Some(at(10)),
+        "a use within the interval writes nothing"
+    );
+    let after = at(10) + Duration::seconds(kefu_store::TOKEN_USE_RESOLUTION_SECS + 1);
+    assert_eq!(
+        use_at(after).await,
+        Some(after),
+        "a later use is recorded again"
+    );
+}

@@ -21,7 +21,7 @@ pub use customer::{
 pub use error::StoreError;
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
-pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore};
+pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore, TOKEN_USE_RESOLUTION_SECS};
 
 use async_trait::async_trait;
 
