@@ -33,7 +33,7 @@ use measure::Measurement;
 pub const MAX_CONCURRENCY: usize = 1_000;
 /// The longest a measured phase may run.
 pub const MAX_PHASE: Duration = Duration::from_secs(600);
-/// The warm-up before the measured phases.
+/// The warm-up before the measured phases (shortened to the phase length when that is less).
 pub const WARM_UP: Duration = Duration::from_secs(2);
 
 /// What to run.
@@ -335,7 +335,7 @@ async fn run_on(
     // Warm-up (also proves the API answers before anything is measured).
     let warm = measure::run(
         opts.concurrency,
-        WARM_UP,
+        WARM_UP.min(opts.duration),
         opts.max_requests,
         opts.seed,
         lookup.clone(),

@@ -190,3 +190,74 @@ fn create_user_with_a_password_from_stdin_can_log_in() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--unit"), "{}", stderr(&out));
 }
+
+fn bench_runs_and_cleans_up(database_url: Option<&str>, label: &str) {
+    let backend = Backend::sqlite();
+    let mut cmd = backend.kefu();
+    cmd.args([
+        "bench",
+        "phone-lookup",
+        "--customers",
+        "300",
+        "--concurrency",
+        "4",
+        "--duration",
+        "300ms",
+    ]);
+    if let Some(url) = database_url {
+        cmd.args(["--database-url", url]);
+    }
+    let tmp = backend.data_dir().expect("dir").to_path_buf();
+    cmd.env("TMPDIR", &tmp);
+    let out = run(&mut cmd, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with(&format!("| {label} | 300 | 4 |")))
+        .unwrap_or_else(|| panic!("no result row in {table}"));
+    assert!(row.ends_with("| 0 |"), "errors in {row}");
+
+    // The fresh store is gone afterwards.
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
+        .expect("read tmp")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("kefu-bench-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    if let Some(url) = database_url {
+        let err = stderr(&out);
+        let schema = err
+            .split("(schema ")
+            .nth(1)
+            .and_then(|s| s.split(')').next())
+            .expect("schema named on stderr")
+            .to_owned();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let exists: bool = rt.block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+            sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.schemata WHERE schema_name = $1)",
+            )
+            .bind(&schema)
+            .fetch_one(&mut conn)
+            .await
+            .expect("query")
+        });
+        assert!(!exists, "schema {schema} was not dropped");
+    }
+}
+
+#[test]
+fn bench_phone_lookup_measures_a_fresh_sqlite_store() {
+    bench_runs_and_cleans_up(None, "sqlite");
+}
+
+#[test]
+fn bench_phone_lookup_measures_a_fresh_postgres_schema() {
+    bench_runs_and_cleans_up(Some(&crate::support::pg_url()), "postgres");
+}
