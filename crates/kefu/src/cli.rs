@@ -126,6 +126,10 @@ pub struct CreateTokenArgs {
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Phone look-up (screen-pop) through the HTTP API against a fresh store.
+    ///
+    /// Uses a temporary SQLite file, or with `--database-url postgres://…` a new schema
+    /// `kefu_bench_<ms>` dropped afterwards. The database comes only from that flag, never from
+    /// KEFU_DATABASE_URL or kefu.toml, so a benchmark cannot touch a configured database.
     PhoneLookup(PhoneLookupArgs),
 }
 
