@@ -6,6 +6,7 @@
 //! Entry points: [`app`] builds the whole router for an [`AppState`] (tests drive it with
 //! `oneshot`), [`serve`] runs it on a listener with graceful shutdown.
 
+pub mod audit;
 pub mod auth;
 pub mod customer;
 pub mod error;
@@ -80,6 +81,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Failed-login counters.
     pub limiter: Arc<LoginLimiter>,
+    /// Group-committing writer for audit entries on hot read paths.
+    pub audit: Arc<audit::AuditWriter>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -96,6 +99,7 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> AppState {
         let limiter = LoginLimiter::new(config.login_max_failures, config.login_window);
         AppState {
+            audit: Arc::new(audit::AuditWriter::new(store.clone())),
             store,
             config: Arc::new(config),
             metrics: Metrics::new(),

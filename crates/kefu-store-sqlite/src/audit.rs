@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kefu_store::{Actor, AuditEntry, AuditStore, NewAuditEntry, Page, PageRequest, StoreError};
+use kefu_store::{
+    Actor, AuditEntry, AuditStore, NewAuditEntry, Page, PageRequest, StoreError, TimedAuditEntry,
+};
 use sqlx::SqliteConnection;
 
 use crate::rows::AuditRow;
@@ -52,6 +54,25 @@ impl AuditStore for SqliteStore {
             &entry.detail,
         )
         .await
+    }
+
+    async fn append_audits(&self, entries: Vec<TimedAuditEntry>) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_tx().await?;
+        for e in &entries {
+            append_in(
+                &mut tx,
+                &e.actor,
+                e.at,
+                &e.entry.action,
+                &e.entry.target,
+                &e.entry.detail,
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)
     }
 
     async fn list_audit(

@@ -74,3 +74,45 @@ pub async fn customer_writes_are_audited(store: &dyn Store) {
     assert_eq!(entries.items[1].staff_id, Some(StaffId(4)));
     assert_eq!(entries.items[0].actor, "system:test");
 }
+
+/// A batch of entries keeps each entry's own actor and time, in order.
+pub async fn batched_audit_entries_keep_their_actors_and_times(store: &dyn Store) {
+    let entry = |n: i64, actor: Actor| kefu_store::TimedAuditEntry {
+        entry: NewAuditEntry {
+            action: "customer.read_personal".into(),
+            target: "customer_lookup".into(),
+            detail: format!("batch {n}"),
+        },
+        actor,
+        at: at(100 + n),
+    };
+    store
+        .append_audits(vec![
+            entry(1, Actor::Staff(StaffId(3))),
+            entry(2, SYSTEM),
+            entry(3, Actor::Staff(StaffId(4))),
+        ])
+        .await
+        .expect("append batch");
+    store
+        .append_audits(Vec::new())
+        .await
+        .expect("an empty batch is fine");
+    let page = store
+        .list_audit(Some("customer_lookup"), PageRequest::new(None, Some(10)))
+        .await
+        .expect("list");
+    let got: Vec<(String, Option<StaffId>, _)> = page
+        .items
+        .iter()
+        .map(|e| (e.detail.clone(), e.staff_id, e.at))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("batch 3".to_owned(), Some(StaffId(4)), at(103)),
+            ("batch 2".to_owned(), None, at(102)),
+            ("batch 1".to_owned(), Some(StaffId(3)), at(101)),
+        ]
+    );
+}

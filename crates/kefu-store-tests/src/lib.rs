@@ -64,6 +64,7 @@ macro_rules! store_tests {
             special_dates_window_includes_leap_day_on_28_february,
             special_dates_are_ordered_scoped_and_limited,
             audit_log_lists_newest_first_and_pages_backwards,
+            batched_audit_entries_keep_their_actors_and_times,
             customer_writes_are_audited,
         );
     };

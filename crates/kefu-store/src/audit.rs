@@ -17,6 +17,14 @@ pub struct NewAuditEntry {
     pub detail: String,
 }
 
+/// An entry to append with its actor and the time it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimedAuditEntry {
+    pub entry: NewAuditEntry,
+    pub actor: Actor,
+    pub at: DateTime<Utc>,
+}
+
 /// A stored audit entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -41,6 +49,11 @@ pub trait AuditStore {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Appends several entries (each with its own actor and time) in one transaction: all are
+    /// stored or none is. The server's audit writer uses it to commit concurrent requests'
+    /// entries together.
+    async fn append_audits(&self, entries: Vec<TimedAuditEntry>) -> Result<(), StoreError>;
 
     /// Entries newest first (the cursor walks towards older ids), optionally for one target.
     async fn list_audit(

@@ -13,14 +13,20 @@ pub mod error;
 pub mod org;
 pub mod page;
 pub mod staff;
+pub mod workorder;
+pub mod workorder_codec;
 
-pub use audit::{AuditEntry, AuditStore, NewAuditEntry};
+pub use audit::{AuditEntry, AuditStore, NewAuditEntry, TimedAuditEntry};
 pub use customer::{
     Customer, CustomerEvent, CustomerEventKind, CustomerLookup, CustomerStore, SpecialDateHit,
 };
 pub use error::StoreError;
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
+pub use workorder::{
+    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, StoredEvent, StoredOrder,
+    WorkOrderStore, WorkOrderStoreError, centre_date,
+};
 pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore, TOKEN_USE_RESOLUTION_SECS};
 
 use async_trait::async_trait;

@@ -130,19 +130,12 @@ async fn audit_personal_read(
     target: String,
     detail: String,
 ) -> ApiResult<()> {
-    state
-        .store
-        .append_audit(
-            NewAuditEntry {
-                action: "customer.read_personal".into(),
-                target,
-                detail,
-            },
-            &caller.actor(),
-            Utc::now(),
-        )
-        .await?;
-    Ok(())
+    let entry = NewAuditEntry {
+        action: "customer.read_personal".into(),
+        target,
+        detail,
+    };
+    state.audit.append(entry, caller.actor()).await
 }
 
 /// Adds an error naming `supply_unit_id` unless the unit exists inside the caller's scope.

@@ -145,6 +145,60 @@ async fn list_lookup_with_personal_data_is_audited_once(b: Backend) {
     assert!(audit.items[0].detail.contains("3 customers"));
 }
 
+async fn concurrent_lookups_each_leave_their_audit_entry(b: Backend) {
+    let t = TestApp::new(b).await;
+    let c = t
+        .create_customer("agent_a", customer_body(7, t.units.county_a))
+        .await;
+    let uri = format!("/api/v1/customers/{}", id_of(&c));
+    let auth = t.person("agent_a").bearer();
+    // Entries of concurrent requests are committed together; none may be lost.
+    let reads = (0..20).map(|_| t.get(&uri, &auth));
+    for r in futures_join_all(reads).await {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let audit = t
+        .store
+        .list_audit(
+            Some(&format!("customer:{}", id_of(&c))),
+            PageRequest::new(None, Some(200)),
+        )
+        .await
+        .unwrap();
+    let reads = audit
+        .items
+        .iter()
+        .filter(|e| e.action == "customer.read_personal")
+        .count();
+    assert_eq!(reads, 20);
+}
+
+/// Runs the futures concurrently on this task and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(|v| v.unwrap()).collect()
+}
+
 async fn bad_input_is_a_problem_naming_the_field_and_nothing_is_written(b: Backend) {
     let t = TestApp::new(b).await;
     let agent = t.person("agent_a").bearer();
@@ -445,6 +499,7 @@ both_stores!(
     supervisor_of_city_x_sees_both_counties,
     analyst_sees_masked_personal_data_and_agent_unmasked,
     list_lookup_with_personal_data_is_audited_once,
+    concurrent_lookups_each_leave_their_audit_entry,
     bad_input_is_a_problem_naming_the_field_and_nothing_is_written,
     roles_without_write_permission_get_403,
     stale_version_is_409_and_history_shows_old_to_new,
