@@ -15,6 +15,8 @@ mod org;
 mod rows;
 mod staff;
 pub mod testing;
+mod workorder;
+mod workorder_read;
 
 use std::str::FromStr;
 use std::time::Duration;

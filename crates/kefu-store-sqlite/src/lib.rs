@@ -14,6 +14,8 @@ mod org;
 mod rows;
 mod staff;
 pub mod testing;
+mod workorder;
+mod workorder_read;
 
 use std::path::Path;
 use std::time::Duration;

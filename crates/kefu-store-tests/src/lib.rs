@@ -16,6 +16,9 @@ pub mod fixtures;
 pub mod lookup;
 pub mod org;
 pub mod staff;
+pub mod workorder;
+pub mod workorder_fixtures;
+pub mod workorder_list;
 
 pub use audit::*;
 pub use batch::*;
@@ -23,6 +26,8 @@ pub use customer::*;
 pub use lookup::*;
 pub use org::*;
 pub use staff::*;
+pub use workorder::*;
+pub use workorder_list::*;
 
 /// Generates one `#[tokio::test]` per story function, each on a fresh store made by the async
 /// fn `$fresh` (its output must coerce to `&dyn Store` when borrowed). The calling crate needs
@@ -66,6 +71,16 @@ macro_rules! store_tests {
             audit_log_lists_newest_first_and_pages_backwards,
             batched_audit_entries_keep_their_actors_and_times,
             customer_writes_are_audited,
+            complaint_goes_from_intake_to_archive,
+            return_then_redispatch_keeps_the_return_chain,
+            retried_intake_returns_the_first_order,
+            concurrent_dispatch_has_exactly_one_winner,
+            illegal_transition_is_typed_and_writes_nothing,
+            order_outside_scope_is_not_found,
+            order_numbers_are_sequential_per_centre_day,
+            repeat_appeal_is_linked,
+            timeline_replays_to_the_stored_order,
+            order_list_filters_and_pages,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

@@ -5,6 +5,7 @@
 //! Invariants every implementation keeps:
 //! - each write method is one transaction: on error nothing of it remains;
 //! - every customer change appends its history event in the same transaction;
+//! - every work-order change appends its timeline events in the same transaction;
 //! - reads that take a `scope` return only rows whose supply unit lies inside it.
 
 pub mod audit;
@@ -23,18 +24,18 @@ pub use customer::{
 pub use error::StoreError;
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
-pub use workorder::{
-    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, StoredEvent, StoredOrder,
-    WorkOrderStore, WorkOrderStoreError, centre_date,
-};
 pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore, TOKEN_USE_RESOLUTION_SECS};
+pub use workorder::{
+    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, RepeatCandidate, StoredEvent,
+    StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
+};
 
 use async_trait::async_trait;
 
 /// A whole store: every aggregate, plus health and schema facts.
 #[async_trait]
 pub trait Store:
-    OrgStore + StaffStore + CustomerStore + AuditStore + Send + Sync + 'static
+    OrgStore + StaffStore + CustomerStore + AuditStore + WorkOrderStore + Send + Sync + 'static
 {
     /// Checks that the database answers (for `/healthz`).
     async fn ping(&self) -> Result<(), StoreError>;

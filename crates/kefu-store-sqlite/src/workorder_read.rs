@@ -1,0 +1,168 @@
+//! Reading work orders on SQLite: the timeline rows of one or many orders (one query), the
+//! orders rebuilt from them with the domain's `replay`, and the filtered, scoped list.
+
+use std::collections::HashMap;
+
+use kefu_domain::org::OrgPath;
+use kefu_domain::workorder::OrderNumber;
+use kefu_store::workorder::{decode_stored_event, in_scope, order_not_found, rebuild};
+use kefu_store::workorder_codec::EventRow;
+use kefu_store::{OrderFilter, Page, PageRequest, StoreError, StoredEvent, StoredOrder};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::{db, from_ms, ms, scope_range};
+
+#[derive(sqlx::FromRow)]
+struct EventDbRow {
+    id: i64,
+    order_id: i64,
+    version: i64,
+    at: i64,
+    staff_id: i64,
+    from_state: Option<String>,
+    to_state: String,
+    kind: String,
+    payload: String,
+}
+
+/// The timelines of `order_ids`, each oldest first.
+pub(crate) async fn timelines(
+    conn: &mut SqliteConnection,
+    order_ids: &[i64],
+) -> Result<HashMap<i64, Vec<StoredEvent>>, StoreError> {
+    let mut out: HashMap<i64, Vec<StoredEvent>> = HashMap::new();
+    if order_ids.is_empty() {
+        return Ok(out);
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT id, order_id, version, at, staff_id, from_state, to_state, kind, payload \
+         FROM work_order_events WHERE order_id IN (",
+    );
+    let mut ids = qb.separated(", ");
+    for id in order_ids {
+        ids.push_bind(*id);
+    }
+    qb.push(") ORDER BY order_id, version");
+    let rows: Vec<EventDbRow> = qb
+        .build_query_as()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+    for r in rows {
+        let at = from_ms("work_order", r.order_id, r.at)?;
+        let e = decode_stored_event(
+            r.id,
+            r.order_id,
+            EventRow {
+                version: r.version,
+                at,
+                actor: r.staff_id,
+                from: r.from_state.as_deref(),
+                to: &r.to_state,
+                kind: &r.kind,
+                payload: &r.payload,
+            },
+        )?;
+        out.entry(r.order_id).or_default().push(e);
+    }
+    Ok(out)
+}
+
+/// The row id and home-unit path of an order, whatever its scope.
+pub(crate) async fn locate(
+    conn: &mut SqliteConnection,
+    number: &OrderNumber,
+) -> Result<Option<(i64, String)>, StoreError> {
+    sqlx::query_as("SELECT id, home_unit_path FROM work_orders WHERE number = ?")
+        .bind(number.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)
+}
+
+/// The row id of an order in `scope`, or NotFound.
+pub(crate) async fn locate_in_scope(
+    conn: &mut SqliteConnection,
+    number: &OrderNumber,
+    scope: &OrgPath,
+) -> Result<i64, StoreError> {
+    match locate(conn, number).await? {
+        Some((id, home)) if in_scope(scope, &home) => Ok(id),
+        _ => Err(order_not_found()),
+    }
+}
+
+/// The order of row `id`, rebuilt from its timeline.
+pub(crate) async fn order_by_id(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<StoredOrder, StoreError> {
+    let mut all = timelines(conn, &[id]).await?;
+    rebuild(id, &all.remove(&id).unwrap_or_default())
+}
+
+/// The orders of the given rows, in the given order.
+pub(crate) async fn orders_by_ids(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<Vec<StoredOrder>, StoreError> {
+    let mut all = timelines(conn, ids).await?;
+    ids.iter()
+        .map(|id| rebuild(*id, &all.remove(id).unwrap_or_default()))
+        .collect()
+}
+
+/// One page of the filtered list, newest first.
+pub(crate) async fn list(
+    conn: &mut SqliteConnection,
+    filter: &OrderFilter,
+    scope: &OrgPath,
+    page: PageRequest,
+) -> Result<Page<StoredOrder>, StoreError> {
+    let (low, high) = scope_range(scope);
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT id FROM work_orders WHERE home_unit_path >= ");
+    qb.push_bind(low)
+        .push(" AND home_unit_path < ")
+        .push_bind(high);
+    if let Some(unit) = &filter.unit {
+        let (l, h) = scope_range(unit);
+        qb.push(" AND home_unit_path >= ").push_bind(l);
+        qb.push(" AND home_unit_path < ").push_bind(h);
+    }
+    if let Some(s) = filter.state {
+        qb.push(" AND state = ").push_bind(s.code());
+    }
+    if let Some(t) = filter.appeal_type {
+        qb.push(" AND appeal_type = ").push_bind(t.code());
+    }
+    if let Some(c) = filter.channel {
+        qb.push(" AND channel = ").push_bind(c.code());
+    }
+    if let Some(m) = filter.major {
+        qb.push(" AND major = ").push_bind(i64::from(m));
+    }
+    if let Some(r) = filter.repeat {
+        qb.push(" AND is_repeat = ").push_bind(i64::from(r));
+    }
+    if let Some(s) = filter.supervised {
+        qb.push(" AND supervised = ").push_bind(i64::from(s));
+    }
+    if let Some(from) = filter.created_from {
+        qb.push(" AND created_at >= ").push_bind(ms(from));
+    }
+    if let Some(to) = filter.created_to {
+        qb.push(" AND created_at < ").push_bind(ms(to));
+    }
+    if let Some(after) = page.after {
+        qb.push(" AND id < ").push_bind(after.0);
+    }
+    qb.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(page.fetch_limit());
+    let ids: Vec<i64> = qb
+        .build_query_scalar()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+    let orders = orders_by_ids(conn, &ids).await?;
+    Ok(Page::from_fetched(orders, page, |o| o.id))
+}

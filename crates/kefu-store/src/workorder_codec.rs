@@ -1,0 +1,382 @@
+//! The text encoding of work-order events, written once for both stores: an event's kind as a
+//! short code (the `action` column) and its data as a small JSON object built field by field
+//! (the domain has no serde). The order row is a projection of its events: every store rebuilds
+//! the `Order` with `replay` over the decoded timeline, so this is the only encoding there is.
+//!
+//! Unknown codes and malformed payloads decode to an error text naming the field; the stores
+//! wrap it into `StoreError::Corrupt`.
+
+use chrono::{DateTime, Utc};
+use kefu_domain::customer::{CustomerName, Phone};
+use kefu_domain::ids::{CustomerId, OrgUnitId, StaffId};
+use kefu_domain::org::{DepartmentKind, OrgPath};
+use kefu_domain::workorder::{
+    AppealType, Assignment, Caller, Channel, Compensation, ContactResult, Event, EventKind, Fault,
+    IdempotencyKey, Intake, MajorReason, OrderNumber, Priority, Reply, ReturnReason, Satisfaction,
+    State, SubCategoryCode, Visit,
+};
+use serde_json::{Map, Value, json};
+
+/// An event as stored: the columns of a timeline row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedEvent {
+    /// The kind's code (`opened`, `dispatched`, …).
+    pub kind: &'static str,
+    /// The kind's data as compact JSON text.
+    pub payload: String,
+}
+
+/// Encodes the kind and data of `event` (version, time, actor and states are columns).
+pub fn encode_event(event: &Event) -> EncodedEvent {
+    let (kind, payload) = match &event.kind {
+        EventKind::Opened(intake) => ("opened", intake_json(intake)),
+        EventKind::Dispatched {
+            assignment,
+            override_reason,
+        } => (
+            "dispatched",
+            json!({
+                "unit": assignment.unit.as_str(),
+                "department": assignment.department.code(),
+                "override_reason": override_reason,
+            }),
+        ),
+        EventKind::Reclassified {
+            appeal_type,
+            sub_category,
+            department,
+            major,
+        } => (
+            "reclassified",
+            json!({
+                "appeal_type": appeal_type.code(),
+                "sub_category": sub_category.as_str(),
+                "department": department.code(),
+                "major": major.as_ref().map(major_json),
+            }),
+        ),
+        EventKind::Accepted => ("accepted", json!({})),
+        EventKind::Returned { unit, reason, text } => (
+            "returned",
+            json!({"unit": unit.as_str(), "reason": reason.code(), "text": text}),
+        ),
+        EventKind::Chased { note } => ("chased", json!({ "note": note })),
+        EventKind::Supervised { reason } => ("supervised", json!({ "reason": reason })),
+        EventKind::Replied(reply) => ("replied", reply_json(reply)),
+        EventKind::Approved => ("approved", json!({})),
+        EventKind::SentBack { reason } => ("sent_back", json!({ "reason": reason })),
+        EventKind::Visited(visit) => (
+            "visited",
+            json!({
+                "contact": visit.contact.code(),
+                "satisfaction": visit.satisfaction.map(|s| s.code()),
+                "comment": visit.comment,
+            }),
+        ),
+        EventKind::Reopened { reason } => ("reopened", json!({ "reason": reason })),
+        EventKind::Archived => ("archived", json!({})),
+        EventKind::AssistAdded { unit } => ("assist_added", json!({ "unit": unit.as_str() })),
+        EventKind::FlaggedMajor(reason) => ("flagged_major", major_json(reason)),
+    };
+    EncodedEvent {
+        kind,
+        payload: payload.to_string(),
+    }
+}
+
+/// The stored columns of one timeline row, as read back.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRow<'a> {
+    /// The order's version after the event.
+    pub version: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: i64,
+    /// The state before (none for the intake).
+    pub from: Option<&'a str>,
+    /// The state after.
+    pub to: &'a str,
+    /// The kind's code.
+    pub kind: &'a str,
+    /// The kind's JSON data.
+    pub payload: &'a str,
+}
+
+/// Decodes a stored timeline row; the error names what is wrong.
+pub fn decode_event(row: EventRow<'_>) -> Result<Event, String> {
+    let v: Value =
+        serde_json::from_str(row.payload).map_err(|e| format!("event payload is not JSON: {e}"))?;
+    let kind = match row.kind {
+        "opened" => EventKind::Opened(Box::new(intake_from(&v)?)),
+        "dispatched" => EventKind::Dispatched {
+            assignment: Assignment {
+                unit: path(&v, "unit")?,
+                department: code(&v, "department", DepartmentKind::from_code)?,
+            },
+            override_reason: opt_text(&v, "override_reason")?,
+        },
+        "reclassified" => EventKind::Reclassified {
+            appeal_type: code(&v, "appeal_type", AppealType::from_code)?,
+            sub_category: sub_category(&v, "sub_category")?,
+            department: code(&v, "department", DepartmentKind::from_code)?,
+            major: match v.get("major") {
+                None | Some(Value::Null) => None,
+                Some(m) => Some(major_from(m)?),
+            },
+        },
+        "accepted" => EventKind::Accepted,
+        "returned" => EventKind::Returned {
+            unit: path(&v, "unit")?,
+            reason: code(&v, "reason", ReturnReason::from_code)?,
+            text: opt_text(&v, "text")?,
+        },
+        "chased" => EventKind::Chased {
+            note: opt_text(&v, "note")?,
+        },
+        "supervised" => EventKind::Supervised {
+            reason: text(&v, "reason")?,
+        },
+        "replied" => EventKind::Replied(Box::new(reply_from(&v)?)),
+        "approved" => EventKind::Approved,
+        "sent_back" => EventKind::SentBack {
+            reason: text(&v, "reason")?,
+        },
+        "visited" => EventKind::Visited(Visit {
+            contact: code(&v, "contact", ContactResult::from_code)?,
+            satisfaction: opt_code(&v, "satisfaction", Satisfaction::from_code)?,
+            comment: opt_text(&v, "comment")?,
+        }),
+        "reopened" => EventKind::Reopened {
+            reason: text(&v, "reason")?,
+        },
+        "archived" => EventKind::Archived,
+        "assist_added" => EventKind::AssistAdded {
+            unit: path(&v, "unit")?,
+        },
+        "flagged_major" => EventKind::FlaggedMajor(major_from(&v)?),
+        other => return Err(format!("unknown event kind '{other}'")),
+    };
+    let state = |s: &str| State::from_code(s).ok_or_else(|| format!("unknown state '{s}'"));
+    Ok(Event {
+        version: u64::try_from(row.version)
+            .map_err(|_| format!("event version {} is negative", row.version))?,
+        at: row.at,
+        actor: StaffId(row.actor),
+        from: row.from.map(state).transpose()?,
+        to: state(row.to)?,
+        kind,
+    })
+}
+
+fn intake_json(i: &Intake) -> Value {
+    let caller = match &i.caller {
+        Caller::Customer {
+            id,
+            supply_unit,
+            phone,
+        } => json!({
+            "kind": "customer",
+            "id": id.0,
+            "supply_unit": supply_unit.as_str(),
+            "phone": phone.as_ref().map(Phone::as_str),
+        }),
+        Caller::Unidentified {
+            phone,
+            name,
+            address,
+            address_unit,
+        } => json!({
+            "kind": "unidentified",
+            "phone": phone.as_str(),
+            "name": name.as_str(),
+            "address": address,
+            "address_unit": address_unit.as_str(),
+        }),
+    };
+    json!({
+        "number": i.number.to_string(),
+        "channel": i.channel.code(),
+        "caller": caller,
+        "appeal_type": i.appeal_type.code(),
+        "sub_category": i.sub_category.as_str(),
+        "department": i.department.code(),
+        "content": i.content,
+        "priority": i.priority.code(),
+        "major": i.major.as_ref().map(major_json),
+        "repeat_of": i.repeat_of.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "idempotency_key": i.idempotency_key.as_ref().map(IdempotencyKey::as_str),
+    })
+}
+
+fn intake_from(v: &Value) -> Result<Intake, String> {
+    let c = v.get("caller").ok_or("caller is missing")?;
+    let caller = match text(c, "kind")?.as_str() {
+        "customer" => Caller::Customer {
+            id: CustomerId(int(c, "id")?),
+            supply_unit: path(c, "supply_unit")?,
+            phone: opt_text(c, "phone")?.map(|p| phone(&p)).transpose()?,
+        },
+        "unidentified" => Caller::Unidentified {
+            phone: phone(&text(c, "phone")?)?,
+            name: CustomerName::parse(&text(c, "name")?)
+                .map_err(|e| format!("caller name: {e}"))?,
+            address: text(c, "address")?,
+            address_unit: path(c, "address_unit")?,
+        },
+        other => return Err(format!("unknown caller kind '{other}'")),
+    };
+    let repeat_of = match v.get("repeat_of") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|n| {
+                n.as_str()
+                    .ok_or_else(|| "repeat_of holds a non-text".to_owned())
+                    .and_then(number)
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err("repeat_of is not a list".to_owned()),
+    };
+    Ok(Intake {
+        number: number(&text(v, "number")?)?,
+        channel: code(v, "channel", Channel::from_code)?,
+        caller,
+        appeal_type: code(v, "appeal_type", AppealType::from_code)?,
+        sub_category: sub_category(v, "sub_category")?,
+        department: code(v, "department", DepartmentKind::from_code)?,
+        content: text(v, "content")?,
+        priority: code(v, "priority", Priority::from_code)?,
+        major: match v.get("major") {
+            None | Some(Value::Null) => None,
+            Some(m) => Some(major_from(m)?),
+        },
+        repeat_of,
+        idempotency_key: opt_text(v, "idempotency_key")?
+            .map(|k| IdempotencyKey::parse(&k).map_err(|e| format!("idempotency key: {e}")))
+            .transpose()?,
+    })
+}
+
+fn major_json(m: &MajorReason) -> Value {
+    match m {
+        MajorReason::SubCategory(c) => json!({"rule": "sub_category", "value": c.as_str()}),
+        MajorReason::Keyword(k) => json!({"rule": "keyword", "value": k}),
+        MajorReason::Manual(r) => json!({"rule": "manual", "value": r}),
+    }
+}
+
+fn major_from(v: &Value) -> Result<MajorReason, String> {
+    Ok(match text(v, "rule")?.as_str() {
+        "sub_category" => MajorReason::SubCategory(sub_category(v, "value")?),
+        "keyword" => MajorReason::Keyword(text(v, "value")?),
+        "manual" => MajorReason::Manual(text(v, "value")?),
+        other => return Err(format!("unknown major rule '{other}'")),
+    })
+}
+
+fn reply_json(r: &Reply) -> Value {
+    let fault = match &r.fault {
+        Fault::NotAtFault => json!({"at_fault": false}),
+        Fault::AtFault {
+            responsible_unit,
+            responsible_person,
+        } => json!({
+            "at_fault": true,
+            "responsible_unit": responsible_unit.0,
+            "responsible_person": responsible_person,
+        }),
+    };
+    json!({
+        "handled_at": r.handled_at.timestamp_millis(),
+        "handler": r.handler,
+        "actions_taken": r.actions_taken,
+        "result_and_feedback": r.result_and_feedback,
+        "fault": fault,
+        "compensation": r.compensation.as_ref().map(|c| json!({
+            "amount_fen": c.amount_fen,
+            "cause": c.cause,
+        })),
+    })
+}
+
+fn reply_from(v: &Value) -> Result<Reply, String> {
+    let f = v.get("fault").ok_or("fault is missing")?;
+    let fault = match f.get("at_fault").and_then(Value::as_bool) {
+        Some(false) => Fault::NotAtFault,
+        Some(true) => Fault::AtFault {
+            responsible_unit: OrgUnitId(int(f, "responsible_unit")?),
+            responsible_person: opt_text(f, "responsible_person")?,
+        },
+        None => return Err("fault.at_fault is not a boolean".to_owned()),
+    };
+    let compensation = match v.get("compensation") {
+        None | Some(Value::Null) => None,
+        Some(c) => Some(Compensation {
+            amount_fen: int(c, "amount_fen")?,
+            cause: text(c, "cause")?,
+        }),
+    };
+    let ms = int(v, "handled_at")?;
+    Ok(Reply {
+        handled_at: DateTime::from_timestamp_millis(ms)
+            .ok_or_else(|| format!("handled_at {ms} ms is out of range"))?,
+        handler: text(v, "handler")?,
+        actions_taken: text(v, "actions_taken")?,
+        result_and_feedback: text(v, "result_and_feedback")?,
+        fault,
+        compensation,
+    })
+}
+
+fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.as_object().and_then(|m: &Map<String, Value>| m.get(key))
+}
+
+fn text(v: &Value, key: &str) -> Result<String, String> {
+    field(v, key)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{key} is missing or not text"))
+}
+
+fn opt_text(v: &Value, key: &str) -> Result<Option<String>, String> {
+    match field(v, key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(format!("{key} is not text")),
+    }
+}
+
+fn int(v: &Value, key: &str) -> Result<i64, String> {
+    field(v, key)
+        .and_then(Value::as_i64)
+        .ok_or_else(|| format!("{key} is missing or not an integer"))
+}
+
+fn code<T>(v: &Value, key: &str, from: fn(&str) -> Option<T>) -> Result<T, String> {
+    let s = text(v, key)?;
+    from(&s).ok_or_else(|| format!("{key} has the unknown code '{s}'"))
+}
+
+fn opt_code<T>(v: &Value, key: &str, from: fn(&str) -> Option<T>) -> Result<Option<T>, String> {
+    opt_text(v, key)?
+        .map(|s| from(&s).ok_or_else(|| format!("{key} has the unknown code '{s}'")))
+        .transpose()
+}
+
+fn path(v: &Value, key: &str) -> Result<OrgPath, String> {
+    let s = text(v, key)?;
+    OrgPath::from_stored(&s).ok_or_else(|| format!("{key} '{s}' is not an org path"))
+}
+
+fn sub_category(v: &Value, key: &str) -> Result<SubCategoryCode, String> {
+    SubCategoryCode::parse(&text(v, key)?).map_err(|e| format!("{key}: {e}"))
+}
+
+fn phone(s: &str) -> Result<Phone, String> {
+    Phone::parse(s).map_err(|e| format!("phone: {e}"))
+}
+
+fn number(s: &str) -> Result<OrderNumber, String> {
+    OrderNumber::parse(s).map_err(|e| format!("order number: {e}"))
+}
