@@ -44,6 +44,49 @@ pub enum Command {
     /// Benchmarks (fresh store, loopback only, bounded in time).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The working calendar: show a month, compute a deadline.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+/// `kefu calendar …`.
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Show a month (`2026-02`): working days, public holidays (休), make-up working days (班).
+    Show(CalendarShowArgs),
+    /// The deadline of a time limit started at `--from`.
+    Add(CalendarAddArgs),
+}
+
+/// `kefu calendar show`.
+#[derive(Debug, Args)]
+pub struct CalendarShowArgs {
+    /// The month, `YYYY-MM`.
+    #[arg(value_name = "YYYY-MM")]
+    pub month: String,
+    /// Year files to load over the shipped schedules (one line per day or range).
+    #[arg(long, value_name = "FILE")]
+    pub year_file: Vec<PathBuf>,
+}
+
+/// `kefu calendar add`.
+#[derive(Debug, Args)]
+pub struct CalendarAddArgs {
+    /// Start: RFC 3339 (`2026-02-13T16:00+08:00`) or `YYYY-MM-DD HH:MM` in Beijing time.
+    #[arg(long, value_name = "TIME")]
+    pub from: String,
+    /// A limit in working days (same time of day on the N-th next working day).
+    #[arg(long, value_name = "N")]
+    pub working_days: Option<u32>,
+    /// A limit in working hours.
+    #[arg(long, value_name = "N")]
+    pub working_hours: Option<u32>,
+    /// A clock-time limit in minutes, 24 × 7 (fault repair: 45 urban, 90 rural, 120 remote).
+    #[arg(long, value_name = "N")]
+    pub clock_minutes: Option<u32>,
+    /// Year files to load over the shipped schedules.
+    #[arg(long, value_name = "FILE")]
+    pub year_file: Vec<PathBuf>,
 }
 
 /// `kefu serve`.

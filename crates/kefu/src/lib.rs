@@ -3,6 +3,7 @@
 //! integration tests and benchmarks can call them.
 
 pub mod bench;
+pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -3,9 +3,9 @@
 //! process with status 1 and its message on stderr.
 
 use clap::Parser;
-use kefu::cli::{AdminCommand, BenchCommand, Cli, Command};
+use kefu::cli::{AdminCommand, BenchCommand, CalendarCommand, Cli, Command};
 use kefu::config::{Config, ConfigLayer};
-use kefu::{bench, commands};
+use kefu::{bench, calendar, commands};
 use tracing_subscriber::EnvFilter;
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -40,6 +40,22 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::PhoneLookup(args)) => {
             let report = bench::phone_lookup(bench::options(&cli, args)).await?;
             println!("{}", report.markdown());
+            Ok(())
+        }
+        Command::Calendar(CalendarCommand::Show(args)) => {
+            let cal = calendar::load(&args.year_file)?;
+            print!(
+                "{}",
+                calendar::show_month(&cal, calendar::parse_month(&args.month)?)
+            );
+            Ok(())
+        }
+        Command::Calendar(CalendarCommand::Add(args)) => {
+            let cal = calendar::load(&args.year_file)?;
+            let from = calendar::parse_instant(&args.from, cal.offset())?;
+            let limit =
+                calendar::limit_of(args.working_days, args.working_hours, args.clock_minutes)?;
+            print!("{}", calendar::add(&cal, from, limit)?);
             Ok(())
         }
     }

@@ -261,3 +261,52 @@ fn bench_phone_lookup_measures_a_fresh_sqlite_store() {
 fn bench_phone_lookup_measures_a_fresh_postgres_schema() {
     bench_runs_and_cleans_up(Some(&crate::support::pg_url()), "postgres");
 }
+
+#[test]
+fn calendar_add_prints_the_deadline_of_a_limit() {
+    let env = Backend::sqlite();
+    let out = run(
+        env.kefu().args([
+            "calendar",
+            "add",
+            "--from",
+            "2026-02-13T16:00+08:00",
+            "--working-days",
+            "1",
+        ]),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("截止 deadline:  2026-02-14 16:00 +08:00"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn calendar_reads_an_administrators_year_file_and_reports_its_bad_lines() {
+    let env = Backend::sqlite();
+    let dir = crate::support::temp_dir();
+    let good = dir.join("2027.txt");
+    std::fs::write(&good, "year 2027\n2027-01-01 holiday 元旦\n").expect("write");
+    let out = run(
+        env.kefu()
+            .args(["calendar", "show", "2027-01", "--year-file"])
+            .arg(&good),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("  1休"), "{}", stdout(&out));
+
+    let bad = dir.join("bad.txt");
+    std::fs::write(&bad, "year 2027\n2027-02-30 holiday 春节\n").expect("write");
+    let out = run(
+        env.kefu()
+            .args(["calendar", "show", "2027-02", "--year-file"])
+            .arg(&bad),
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("line 2"), "{}", stderr(&out));
+}
