@@ -8,12 +8,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kefu_domain::org::OrgPath;
 use kefu_domain::workorder::{
-    ActorCtx, Command, Event, IdempotencyKey, Intake, OrderNumber, apply, evolve, open, replay,
+    ActorCtx, Command, Event, IdempotencyKey, Intake, Order, OrderNumber, apply, evolve, open,
+    replay,
 };
 use kefu_store::workorder::{
-    allocate_number, order_not_found, rebuild, repeat_window_start, repeats_among, version_conflict,
+    allocate_number, in_scope, order_not_found, rebuild, repeat_window_start, repeats_among,
+    version_conflict,
 };
-use kefu_store::workorder_codec::encode_event;
+use kefu_store::workorder_codec::{encode_event, encode_order};
 use kefu_store::{
     IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Page, PageRequest, RepeatCandidate,
     StoreError, StoredEvent, StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
@@ -107,14 +109,16 @@ async fn insert_events(
     Ok(())
 }
 
-async fn insert_order(conn: &mut PgConnection, c: &OrderColumns) -> Result<i64, sqlx::Error> {
+async fn insert_order(conn: &mut PgConnection, order: &Order) -> Result<i64, sqlx::Error> {
+    let c = &OrderColumns::of(order);
+    let snapshot = encode_order(order);
     sqlx::query_scalar(
         "INSERT INTO work_orders (number, state, appeal_type, sub_category, channel, priority, \
          major, jurisdiction_path, host_unit_id, host_unit_path, home_unit_path, department, \
          host_department, owner_id, customer_id, caller_phone, idempotency_key, is_repeat, \
-         supervised, chase_count, version, created_at, updated_at) \
+         supervised, chase_count, version, created_at, updated_at, snapshot) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21, $22, $23) RETURNING id",
+         $18, $19, $20, $21, $22, $23, $24::jsonb) RETURNING id",
     )
     .bind(&c.number)
     .bind(c.state)
@@ -139,6 +143,7 @@ async fn insert_order(conn: &mut PgConnection, c: &OrderColumns) -> Result<i64, 
     .bind(c.version)
     .bind(c.created_at)
     .bind(c.updated_at)
+    .bind(snapshot)
     .fetch_one(&mut *conn)
     .await
 }
@@ -148,13 +153,14 @@ async fn update_order(
     conn: &mut PgConnection,
     id: i64,
     expected: i64,
-    c: &OrderColumns,
+    order: &Order,
 ) -> Result<bool, StoreError> {
+    let c = &OrderColumns::of(order);
     let done = sqlx::query(
         "UPDATE work_orders SET state = $1, appeal_type = $2, sub_category = $3, priority = $4, \
          major = $5, host_unit_id = $6, host_unit_path = $7, home_unit_path = $8, \
          department = $9, host_department = $10, supervised = $11, chase_count = $12, \
-         version = $13, updated_at = $14 WHERE id = $15 AND version = $16",
+         version = $13, updated_at = $14, snapshot = $15::jsonb WHERE id = $16 AND version = $17",
     )
     .bind(c.state)
     .bind(c.appeal_type)
@@ -170,6 +176,7 @@ async fn update_order(
     .bind(c.chase_count)
     .bind(c.version)
     .bind(c.updated_at)
+    .bind(encode_order(order))
     .bind(id)
     .bind(expected)
     .execute(&mut *conn)
@@ -223,7 +230,7 @@ impl WorkOrderStore for PgStore {
         let order = replay(std::slice::from_ref(&event)).map_err(|e| {
             StoreError::InvalidState(format!("the intake event does not start an order: {e}"))
         })?;
-        let id = match insert_order(&mut tx, &OrderColumns::of(&order)).await {
+        let id = match insert_order(&mut tx, &order).await {
             Ok(id) => id,
             Err(e) if is_unique_violation(&e) && key.is_some() => {
                 // Another intake with the same key committed first: return its order.
@@ -263,16 +270,19 @@ impl WorkOrderStore for PgStore {
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, Vec<Event>), WorkOrderStoreError> {
         let mut tx = self.write_tx().await?;
-        let id = locate_in_scope(&mut tx, number, scope).await?;
-        let locked: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM work_orders WHERE id = $1 FOR UPDATE")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-        if locked.is_none() {
-            return Err(order_not_found().into());
-        }
+        // Lock first, then check the scope on the locked row: a concurrent re-dispatch cannot
+        // move the order between the check and the change.
+        let locked: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, home_unit_path FROM work_orders WHERE number = $1 FOR UPDATE",
+        )
+        .bind(number.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let id = match locked {
+            Some((id, home)) if in_scope(scope, &home) => id,
+            _ => return Err(order_not_found().into()),
+        };
         let current = order_by_id(&mut tx, id).await?;
         let version = i64::try_from(current.order.version).unwrap_or(i64::MAX);
         if version != expected_version {
@@ -280,7 +290,7 @@ impl WorkOrderStore for PgStore {
         }
         let events = apply(&current.order, command, actor, now)?;
         let order = events.iter().fold(current.order, |o, e| evolve(&o, e));
-        if !update_order(&mut tx, id, expected_version, &OrderColumns::of(&order)).await? {
+        if !update_order(&mut tx, id, expected_version, &order).await? {
             return Err(version_conflict(version));
         }
         insert_events(&mut tx, id, &events).await?;

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use kefu_domain::org::OrgPath;
 use kefu_domain::workorder::OrderNumber;
-use kefu_store::workorder::{decode_stored_event, in_scope, order_not_found, rebuild};
+use kefu_store::workorder::{
+    decode_stored_event, in_scope, order_from_snapshot, order_not_found, rebuild,
+};
 use kefu_store::workorder_codec::EventRow;
 use kefu_store::{OrderFilter, Page, PageRequest, StoreError, StoredEvent, StoredOrder};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -88,23 +90,45 @@ pub(crate) async fn locate_in_scope(
     }
 }
 
-/// The order of row `id`, rebuilt from its timeline.
+/// The order of row `id`.
 pub(crate) async fn order_by_id(
     conn: &mut PgConnection,
     id: i64,
 ) -> Result<StoredOrder, StoreError> {
-    let mut all = timelines(conn, &[id]).await?;
-    rebuild(id, &all.remove(&id).unwrap_or_default())
+    orders_by_ids(conn, &[id])
+        .await?
+        .pop()
+        .ok_or_else(order_not_found)
 }
 
-/// The orders of the given rows, in the given order.
+/// The orders of the given rows, in the given order: from their snapshots, or rebuilt from
+/// the timeline for rows written before snapshots existed.
 pub(crate) async fn orders_by_ids(
     conn: &mut PgConnection,
     ids: &[i64],
 ) -> Result<Vec<StoredOrder>, StoreError> {
-    let mut all = timelines(conn, ids).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, Option<String>)> =
+        sqlx::query_as("SELECT id, snapshot::text FROM work_orders WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+    let mut snapshots: HashMap<i64, Option<String>> = rows.into_iter().collect();
+    let missing: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| matches!(snapshots.get(id), Some(None)))
+        .collect();
+    let mut rebuilt = timelines(conn, &missing).await?;
     ids.iter()
-        .map(|id| rebuild(*id, &all.remove(id).unwrap_or_default()))
+        .map(|id| match snapshots.remove(id) {
+            Some(Some(raw)) => order_from_snapshot(*id, &raw),
+            Some(None) => rebuild(*id, &rebuilt.remove(id).unwrap_or_default()),
+            None => Err(order_not_found()),
+        })
         .collect()
 }
 

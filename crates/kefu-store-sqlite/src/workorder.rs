@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kefu_domain::org::OrgPath;
 use kefu_domain::workorder::{
-    ActorCtx, Command, Event, Intake, OrderNumber, apply, evolve, open, replay,
+    ActorCtx, Command, Event, Intake, Order, OrderNumber, apply, evolve, open, replay,
 };
 use kefu_store::workorder::{
     allocate_number, rebuild, repeat_window_start, repeats_among, version_conflict,
 };
-use kefu_store::workorder_codec::encode_event;
+use kefu_store::workorder_codec::{encode_event, encode_order};
 use kefu_store::{
     IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Page, PageRequest, RepeatCandidate,
     StoreError, StoredEvent, StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
@@ -106,13 +106,15 @@ async fn insert_events(
     Ok(())
 }
 
-async fn insert_order(conn: &mut SqliteConnection, c: &OrderColumns) -> Result<i64, StoreError> {
+async fn insert_order(conn: &mut SqliteConnection, order: &Order) -> Result<i64, StoreError> {
+    let c = &OrderColumns::of(order);
+    let snapshot = encode_order(order);
     sqlx::query_scalar(
         "INSERT INTO work_orders (number, state, appeal_type, sub_category, channel, priority, \
          major, jurisdiction_path, host_unit_id, host_unit_path, home_unit_path, department, \
          host_department, owner_id, customer_id, caller_phone, idempotency_key, is_repeat, \
-         supervised, chase_count, version, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         supervised, chase_count, version, created_at, updated_at, snapshot) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          RETURNING id",
     )
     .bind(&c.number)
@@ -138,6 +140,7 @@ async fn insert_order(conn: &mut SqliteConnection, c: &OrderColumns) -> Result<i
     .bind(c.version)
     .bind(ms(c.created_at))
     .bind(ms(c.updated_at))
+    .bind(snapshot)
     .fetch_one(&mut *conn)
     .await
     .map_err(db)
@@ -148,13 +151,14 @@ async fn update_order(
     conn: &mut SqliteConnection,
     id: i64,
     expected: i64,
-    c: &OrderColumns,
+    order: &Order,
 ) -> Result<bool, StoreError> {
+    let c = &OrderColumns::of(order);
     let done = sqlx::query(
         "UPDATE work_orders SET state = ?, appeal_type = ?, sub_category = ?, priority = ?, \
          major = ?, host_unit_id = ?, host_unit_path = ?, home_unit_path = ?, department = ?, \
-         host_department = ?, supervised = ?, chase_count = ?, version = ?, updated_at = ? \
-         WHERE id = ? AND version = ?",
+         host_department = ?, supervised = ?, chase_count = ?, version = ?, updated_at = ?, \
+         snapshot = ? WHERE id = ? AND version = ?",
     )
     .bind(c.state)
     .bind(c.appeal_type)
@@ -170,6 +174,7 @@ async fn update_order(
     .bind(c.chase_count)
     .bind(c.version)
     .bind(ms(c.updated_at))
+    .bind(encode_order(order))
     .bind(id)
     .bind(expected)
     .execute(&mut *conn)
@@ -211,7 +216,7 @@ impl WorkOrderStore for SqliteStore {
         let order = replay(std::slice::from_ref(&event)).map_err(|e| {
             StoreError::InvalidState(format!("the intake event does not start an order: {e}"))
         })?;
-        let id = insert_order(&mut tx, &OrderColumns::of(&order)).await?;
+        let id = insert_order(&mut tx, &order).await?;
         for (earlier, _) in &repeats {
             sqlx::query("INSERT INTO work_order_repeats (order_id, earlier_id) VALUES (?, ?)")
                 .bind(id)
@@ -243,7 +248,7 @@ impl WorkOrderStore for SqliteStore {
         }
         let events = apply(&current.order, command, actor, now)?;
         let order = events.iter().fold(current.order, |o, e| evolve(&o, e));
-        if !update_order(&mut tx, id, expected_version, &OrderColumns::of(&order)).await? {
+        if !update_order(&mut tx, id, expected_version, &order).await? {
             return Err(version_conflict(version));
         }
         insert_events(&mut tx, id, &events).await?;

@@ -35,9 +35,9 @@ async fn open_creates_the_file_and_its_directory_and_migrates_from_zero() {
     assert!(path.exists());
     assert_eq!(store.schema_version().await.expect("version"), 0);
     let report = store.migrate().await.expect("migrate");
-    assert_eq!(report.applied, vec![1, 2]);
-    assert_eq!(report.version, 2);
-    assert_eq!(report.supported, 2);
+    assert_eq!(report.applied, vec![1, 2, 3]);
+    assert_eq!(report.version, 3);
+    assert_eq!(report.supported, 3);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(store.pool())
         .await
@@ -126,6 +126,40 @@ async fn unknown_stored_code_is_reported_as_corrupt() {
             assert_eq!(entity, "customer");
             assert_eq!(id, c.id.to_string());
             assert!(reason.contains("martian"), "{reason}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+/// Rows written before migration 0003 have no snapshot: they are rebuilt from their timeline;
+/// a snapshot that does not decode is reported as corrupt, naming the row.
+#[tokio::test]
+async fn order_without_snapshot_is_rebuilt_and_a_bad_one_is_corrupt() {
+    use kefu_domain::workorder::Command;
+    use kefu_store::WorkOrderStore;
+    use kefu_store_tests::fixtures::{at, t0, tree};
+    use kefu_store_tests::workorder_fixtures::{cast, complaint, dispatch_a, ok, take};
+
+    let store = fresh_store().await;
+    let t = tree(&store).await;
+    let c = cast(&t);
+    let n = take(&store, &c, complaint(&t), t0()).await.order.number;
+    ok(&store, &t, &n, dispatch_a(&t), &c.dispatcher, at(1)).await;
+    let last = ok(&store, &t, &n, Command::Accept, &c.handler_a, at(2)).await;
+    sqlx::query("UPDATE work_orders SET snapshot = NULL")
+        .execute(store.pool())
+        .await
+        .expect("drop the snapshot");
+    let rebuilt = store.get_order(&n, &t.hq.path).await.expect("get");
+    assert_eq!(rebuilt, Some(last.clone()));
+    sqlx::query("UPDATE work_orders SET snapshot = '{\"number\": 5}'")
+        .execute(store.pool())
+        .await
+        .expect("corrupt the snapshot");
+    match store.get_order(&n, &t.hq.path).await {
+        Err(StoreError::Corrupt { entity, id, reason }) => {
+            assert_eq!((entity, id), ("work_order", last.id.to_string()));
+            assert!(reason.contains("missing"), "{reason}");
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }

@@ -1,10 +1,10 @@
 //! Work orders (issue 4): intake with order numbers and idempotency, the state machine's events
 //! appended to the timeline, and the scoped, filtered lists a service centre works from.
 //!
-//! The timeline is the source of truth: a store keeps the events (kind code + JSON payload, see
-//! `workorder_codec`) and rebuilds an `Order` with the domain's `replay`; the order row holds
-//! only the columns that lists filter, sort and scope on, updated in the same transaction as the
-//! events (`WHERE version = expected`), so row and timeline cannot disagree.
+//! A store keeps the events (kind code + JSON payload, see `workorder_codec`) and the order row:
+//! the columns lists filter, sort and scope on, plus the whole order as a JSON snapshot, all
+//! written in the same transaction as the events (`WHERE version = expected`). The story checks
+//! that `replay` of the stored timeline gives the stored order.
 //!
 //! Scope: an order belongs to its *home unit* (`Order::home_unit`: the host unit once
 //! dispatched, else the unit of the territory); reads and writes treat orders whose home unit
@@ -21,7 +21,7 @@ use kefu_domain::workorder::{
     replay,
 };
 
-use crate::workorder_codec::{EventRow, decode_event};
+use crate::workorder_codec::{EventRow, decode_event, decode_order};
 use crate::{Page, PageRequest, StoreError};
 
 /// The service centre's clock for order numbers: China Standard Time (UTC+8, no summer time).
@@ -333,6 +333,17 @@ pub fn decode_stored_event(
             entity: "work_order",
             id: order_id.to_string(),
             reason: format!("event {id}: {reason}"),
+        })
+}
+
+/// Reads the order of row `id` from its snapshot column.
+pub fn order_from_snapshot(id: i64, raw: &str) -> Result<StoredOrder, StoreError> {
+    decode_order(raw)
+        .map(|order| StoredOrder { id, order })
+        .map_err(|reason| StoreError::Corrupt {
+            entity: "work_order",
+            id: id.to_string(),
+            reason,
         })
 }
 

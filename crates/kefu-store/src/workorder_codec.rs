@@ -1,7 +1,8 @@
-//! The text encoding of work-order events, written once for both stores: an event's kind as a
-//! short code (the `action` column) and its data as a small JSON object built field by field
-//! (the domain has no serde). The order row is a projection of its events: every store rebuilds
-//! the `Order` with `replay` over the decoded timeline, so this is the only encoding there is.
+//! The text encodings of work orders, written once for both stores (the domain has no serde):
+//! an event's kind as a short code (the `kind` column) and its data as a small JSON object
+//! built field by field, and the whole `Order` as the row's JSON snapshot, so a read needs no
+//! replay. The snapshot is written in the same transaction as the events it sums up, and the
+//! story checks that `replay` of the stored timeline gives the stored snapshot.
 //!
 //! Unknown codes and malformed payloads decode to an error text naming the field; the stores
 //! wrap it into `StoreError::Corrupt`.
@@ -12,8 +13,8 @@ use kefu_domain::ids::{CustomerId, OrgUnitId, StaffId};
 use kefu_domain::org::{DepartmentKind, OrgPath};
 use kefu_domain::workorder::{
     AppealType, Assignment, Caller, Channel, Compensation, ContactResult, Event, EventKind, Fault,
-    IdempotencyKey, Intake, MajorReason, OrderNumber, Priority, Reply, ReturnReason, Satisfaction,
-    State, SubCategoryCode, Visit,
+    IdempotencyKey, Intake, MajorReason, Order, OrderNumber, Priority, Reply, ReturnReason,
+    ReturnRecord, Satisfaction, SendBack, State, SubCategoryCode, Supervision, Visit,
 };
 use serde_json::{Map, Value, json};
 
@@ -170,30 +171,7 @@ pub fn decode_event(row: EventRow<'_>) -> Result<Event, String> {
 }
 
 fn intake_json(i: &Intake) -> Value {
-    let caller = match &i.caller {
-        Caller::Customer {
-            id,
-            supply_unit,
-            phone,
-        } => json!({
-            "kind": "customer",
-            "id": id.0,
-            "supply_unit": supply_unit.as_str(),
-            "phone": phone.as_ref().map(Phone::as_str),
-        }),
-        Caller::Unidentified {
-            phone,
-            name,
-            address,
-            address_unit,
-        } => json!({
-            "kind": "unidentified",
-            "phone": phone.as_str(),
-            "name": name.as_str(),
-            "address": address,
-            "address_unit": address_unit.as_str(),
-        }),
-    };
+    let caller = caller_json(&i.caller);
     json!({
         "number": i.number.to_string(),
         "channel": i.channel.code(),
@@ -210,22 +188,7 @@ fn intake_json(i: &Intake) -> Value {
 }
 
 fn intake_from(v: &Value) -> Result<Intake, String> {
-    let c = v.get("caller").ok_or("caller is missing")?;
-    let caller = match text(c, "kind")?.as_str() {
-        "customer" => Caller::Customer {
-            id: CustomerId(int(c, "id")?),
-            supply_unit: path(c, "supply_unit")?,
-            phone: opt_text(c, "phone")?.map(|p| phone(&p)).transpose()?,
-        },
-        "unidentified" => Caller::Unidentified {
-            phone: phone(&text(c, "phone")?)?,
-            name: CustomerName::parse(&text(c, "name")?)
-                .map_err(|e| format!("caller name: {e}"))?,
-            address: text(c, "address")?,
-            address_unit: path(c, "address_unit")?,
-        },
-        other => return Err(format!("unknown caller kind '{other}'")),
-    };
+    let caller = caller_from(v.get("caller").ok_or("caller is missing")?)?;
     let repeat_of = match v.get("repeat_of") {
         Some(Value::Array(items)) => items
             .iter()
@@ -254,6 +217,51 @@ fn intake_from(v: &Value) -> Result<Intake, String> {
         idempotency_key: opt_text(v, "idempotency_key")?
             .map(|k| IdempotencyKey::parse(&k).map_err(|e| format!("idempotency key: {e}")))
             .transpose()?,
+    })
+}
+
+fn caller_json(caller: &Caller) -> Value {
+    match caller {
+        Caller::Customer {
+            id,
+            supply_unit,
+            phone,
+        } => json!({
+            "kind": "customer",
+            "id": id.0,
+            "supply_unit": supply_unit.as_str(),
+            "phone": phone.as_ref().map(Phone::as_str),
+        }),
+        Caller::Unidentified {
+            phone,
+            name,
+            address,
+            address_unit,
+        } => json!({
+            "kind": "unidentified",
+            "phone": phone.as_str(),
+            "name": name.as_str(),
+            "address": address,
+            "address_unit": address_unit.as_str(),
+        }),
+    }
+}
+
+fn caller_from(c: &Value) -> Result<Caller, String> {
+    Ok(match text(c, "kind")?.as_str() {
+        "customer" => Caller::Customer {
+            id: CustomerId(int(c, "id")?),
+            supply_unit: path(c, "supply_unit")?,
+            phone: opt_text(c, "phone")?.map(|p| phone(&p)).transpose()?,
+        },
+        "unidentified" => Caller::Unidentified {
+            phone: phone(&text(c, "phone")?)?,
+            name: CustomerName::parse(&text(c, "name")?)
+                .map_err(|e| format!("caller name: {e}"))?,
+            address: text(c, "address")?,
+            address_unit: path(c, "address_unit")?,
+        },
+        other => return Err(format!("unknown caller kind '{other}'")),
     })
 }
 
@@ -379,4 +387,200 @@ fn phone(s: &str) -> Result<Phone, String> {
 
 fn number(s: &str) -> Result<OrderNumber, String> {
     OrderNumber::parse(s).map_err(|e| format!("order number: {e}"))
+}
+
+/// Encodes the whole order as the row's snapshot (JSON text), so reads need no replay.
+pub fn encode_order(o: &Order) -> String {
+    let ms = |t: DateTime<Utc>| t.timestamp_millis();
+    json!({
+        "number": o.number.to_string(),
+        "state": o.state.code(),
+        "version": o.version,
+        "opened_at": ms(o.opened_at),
+        "updated_at": ms(o.updated_at),
+        "channel": o.channel.code(),
+        "caller": caller_json(&o.caller),
+        "appeal_type": o.appeal_type.code(),
+        "sub_category": o.sub_category.as_str(),
+        "department": o.department.code(),
+        "content": o.content,
+        "priority": o.priority.code(),
+        "major": o.major.as_ref().map(major_json),
+        "repeat_of": o.repeat_of.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "idempotency_key": o.idempotency_key.as_ref().map(IdempotencyKey::as_str),
+        "owner": o.owner.0,
+        "host": o.host.as_ref().map(|h| json!({
+            "unit": h.unit.as_str(),
+            "department": h.department.code(),
+        })),
+        "assisting": o.assisting.iter().map(OrgPath::as_str).collect::<Vec<_>>(),
+        "dispatcher": o.dispatcher.map(|s| s.0),
+        "handler": o.handler.map(|s| s.0),
+        "returns": o.returns.iter().map(|r| json!({
+            "at": ms(r.at),
+            "by": r.by.0,
+            "unit": r.unit.as_str(),
+            "reason": r.reason.code(),
+            "text": r.text,
+        })).collect::<Vec<_>>(),
+        "chase_count": o.chase_count,
+        "supervisions": o.supervisions.iter().map(|s| json!({
+            "at": ms(s.at),
+            "by": s.by.0,
+            "reason": s.reason,
+        })).collect::<Vec<_>>(),
+        "reply": o.reply.as_ref().map(reply_json),
+        "replied_by": o.replied_by.map(|s| s.0),
+        "send_backs": o.send_backs.iter().map(|s| json!({
+            "at": ms(s.at),
+            "by": s.by.0,
+            "reason": s.reason,
+        })).collect::<Vec<_>>(),
+        "visit_attempts": o.visit_attempts,
+        "visit": o.visit.as_ref().map(|v| json!({
+            "contact": v.contact.code(),
+            "satisfaction": v.satisfaction.map(|s| s.code()),
+            "comment": v.comment,
+        })),
+        "reopen_count": o.reopen_count,
+        "archived_at": o.archived_at.map(ms),
+    })
+    .to_string()
+}
+
+/// Decodes a snapshot written by `encode_order`; the error names what is wrong.
+pub fn decode_order(raw: &str) -> Result<Order, String> {
+    let v: Value =
+        serde_json::from_str(raw).map_err(|e| format!("order snapshot is not JSON: {e}"))?;
+    let instant = |v: &Value, key: &str| {
+        let ms = int(v, key)?;
+        DateTime::from_timestamp_millis(ms).ok_or_else(|| format!("{key} {ms} ms is out of range"))
+    };
+    let count =
+        |key: &str| u32::try_from(int(&v, key)?).map_err(|_| format!("{key} is not a small count"));
+    let staff = |key: &str| Ok::<_, String>(opt_int(&v, key)?.map(StaffId));
+    let host = match field(&v, "host") {
+        None | Some(Value::Null) => None,
+        Some(h) => Some(Assignment {
+            unit: path(h, "unit")?,
+            department: code(h, "department", DepartmentKind::from_code)?,
+        }),
+    };
+    let returns = list(&v, "returns")?
+        .iter()
+        .map(|r| {
+            Ok(ReturnRecord {
+                at: instant(r, "at")?,
+                by: StaffId(int(r, "by")?),
+                unit: path(r, "unit")?,
+                reason: code(r, "reason", ReturnReason::from_code)?,
+                text: opt_text(r, "text")?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let supervisions = list(&v, "supervisions")?
+        .iter()
+        .map(|s| {
+            Ok(Supervision {
+                at: instant(s, "at")?,
+                by: StaffId(int(s, "by")?),
+                reason: text(s, "reason")?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let send_backs = list(&v, "send_backs")?
+        .iter()
+        .map(|s| {
+            Ok(SendBack {
+                at: instant(s, "at")?,
+                by: StaffId(int(s, "by")?),
+                reason: text(s, "reason")?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let assisting = list(&v, "assisting")?
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .and_then(OrgPath::from_stored)
+                .ok_or_else(|| "assisting holds a bad org path".to_owned())
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let visit = match field(&v, "visit") {
+        None | Some(Value::Null) => None,
+        Some(x) => Some(Visit {
+            contact: code(x, "contact", ContactResult::from_code)?,
+            satisfaction: opt_code(x, "satisfaction", Satisfaction::from_code)?,
+            comment: opt_text(x, "comment")?,
+        }),
+    };
+    let reply = match field(&v, "reply") {
+        None | Some(Value::Null) => None,
+        Some(r) => Some(reply_from(r)?),
+    };
+    let archived_at = match field(&v, "archived_at") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(instant(&v, "archived_at")?),
+    };
+    let repeat_of = list(&v, "repeat_of")?
+        .iter()
+        .map(|n| {
+            n.as_str()
+                .ok_or_else(|| "repeat_of holds a non-text".to_owned())
+                .and_then(number)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Order {
+        number: number(&text(&v, "number")?)?,
+        state: code(&v, "state", State::from_code)?,
+        version: u64::try_from(int(&v, "version")?).map_err(|_| "version is negative")?,
+        opened_at: instant(&v, "opened_at")?,
+        updated_at: instant(&v, "updated_at")?,
+        channel: code(&v, "channel", Channel::from_code)?,
+        caller: caller_from(field(&v, "caller").ok_or("caller is missing")?)?,
+        appeal_type: code(&v, "appeal_type", AppealType::from_code)?,
+        sub_category: sub_category(&v, "sub_category")?,
+        department: code(&v, "department", DepartmentKind::from_code)?,
+        content: text(&v, "content")?,
+        priority: code(&v, "priority", Priority::from_code)?,
+        major: match field(&v, "major") {
+            None | Some(Value::Null) => None,
+            Some(m) => Some(major_from(m)?),
+        },
+        repeat_of,
+        idempotency_key: opt_text(&v, "idempotency_key")?
+            .map(|k| IdempotencyKey::parse(&k).map_err(|e| format!("idempotency key: {e}")))
+            .transpose()?,
+        owner: StaffId(int(&v, "owner")?),
+        host,
+        assisting,
+        dispatcher: staff("dispatcher")?,
+        handler: staff("handler")?,
+        returns,
+        chase_count: count("chase_count")?,
+        supervisions,
+        reply,
+        replied_by: staff("replied_by")?,
+        send_backs,
+        visit_attempts: count("visit_attempts")?,
+        visit,
+        reopen_count: count("reopen_count")?,
+        archived_at,
+    })
+}
+
+fn opt_int(v: &Value, key: &str) -> Result<Option<i64>, String> {
+    match field(v, key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) => x
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| format!("{key} is not an integer")),
+    }
+}
+
+fn list<'a>(v: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
+    field(v, key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{key} is missing or not a list"))
 }
