@@ -159,14 +159,17 @@ pub(crate) async fn list(
     if let Some(c) = filter.channel {
         qb.push(" AND channel = ").push_bind(c.code());
     }
-    if let Some(m) = filter.major {
-        qb.push(" AND major = ").push_bind(m);
-    }
-    if let Some(r) = filter.repeat {
-        qb.push(" AND is_repeat = ").push_bind(r);
-    }
-    if let Some(s) = filter.supervised {
-        qb.push(" AND supervised = ").push_bind(s);
+    // Literals, not parameters: a partial index is usable only for a constant.
+    for (column, value) in [
+        ("major", filter.major),
+        ("is_repeat", filter.repeat),
+        ("supervised", filter.supervised),
+    ] {
+        match value {
+            Some(true) => qb.push(format!(" AND {column}")),
+            Some(false) => qb.push(format!(" AND NOT {column}")),
+            None => &mut qb,
+        };
     }
     if let Some(from) = filter.created_from {
         qb.push(" AND created_at >= ").push_bind(from);

@@ -14,6 +14,10 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::{db, from_ms, ms, scope_range};
 
+/// Scopes this shallow (HQ, a province) cover nearly every order: their lists walk the primary
+/// key backwards instead of sorting the whole scope.
+const PROVINCE_DEPTH: usize = 2;
+
 #[derive(sqlx::FromRow)]
 struct EventDbRow {
     id: i64,
@@ -141,18 +145,43 @@ pub(crate) async fn orders_by_ids(
         .collect()
 }
 
-/// One page of the filtered list, newest first.
-pub(crate) async fn list(
-    conn: &mut SqliteConnection,
+/// The list query: `head` (`SELECT id` or an `EXPLAIN` of it) over the filtered rows in scope,
+/// newest first. Without statistics SQLite would range-scan the scope and sort it all, so the
+/// query steers its access path: a partial index for a `true` major / supervised / repeat
+/// filter; the index of the other filter when there is one, or the primary key backwards for
+/// a province-wide list (a unary `+` keeps the scope's index out: the scope is then checked
+/// row by row); the scope's index only for an unfiltered list of a city, county or station.
+fn list_query(
+    head: &str,
     filter: &OrderFilter,
     scope: &OrgPath,
     page: PageRequest,
-) -> Result<Page<StoredOrder>, StoreError> {
+) -> QueryBuilder<Sqlite> {
+    let hint = if filter.major == Some(true) {
+        " INDEXED BY work_orders_major"
+    } else if filter.supervised == Some(true) {
+        " INDEXED BY work_orders_supervised"
+    } else if filter.repeat == Some(true) {
+        " INDEXED BY work_orders_repeat"
+    } else {
+        ""
+    };
+    let selective = !hint.is_empty()
+        || filter.state.is_some()
+        || filter.appeal_type.is_some()
+        || filter.channel.is_some()
+        || filter.unit.is_some()
+        || filter.created_from.is_some()
+        || filter.created_to.is_some();
+    let column = if selective || scope.depth() <= PROVINCE_DEPTH {
+        "+home_unit_path"
+    } else {
+        "home_unit_path"
+    };
     let (low, high) = scope_range(scope);
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT id FROM work_orders WHERE home_unit_path >= ");
-    qb.push_bind(low)
-        .push(" AND home_unit_path < ")
-        .push_bind(high);
+    let mut qb = QueryBuilder::<Sqlite>::new(format!("{head} FROM work_orders{hint} WHERE "));
+    qb.push(format!("{column} >= ")).push_bind(low);
+    qb.push(format!(" AND {column} < ")).push_bind(high);
     if let Some(unit) = &filter.unit {
         let (l, h) = scope_range(unit);
         qb.push(" AND home_unit_path >= ").push_bind(l);
@@ -167,14 +196,15 @@ pub(crate) async fn list(
     if let Some(c) = filter.channel {
         qb.push(" AND channel = ").push_bind(c.code());
     }
-    if let Some(m) = filter.major {
-        qb.push(" AND major = ").push_bind(i64::from(m));
-    }
-    if let Some(r) = filter.repeat {
-        qb.push(" AND is_repeat = ").push_bind(i64::from(r));
-    }
-    if let Some(s) = filter.supervised {
-        qb.push(" AND supervised = ").push_bind(i64::from(s));
+    // Literals, not parameters: a partial index is usable only for a constant.
+    for (column, value) in [
+        ("major", filter.major),
+        ("is_repeat", filter.repeat),
+        ("supervised", filter.supervised),
+    ] {
+        if let Some(v) = value {
+            qb.push(format!(" AND {column} = {}", i64::from(v)));
+        }
     }
     if let Some(from) = filter.created_from {
         qb.push(" AND created_at >= ").push_bind(ms(from));
@@ -187,11 +217,128 @@ pub(crate) async fn list(
     }
     qb.push(" ORDER BY id DESC LIMIT ")
         .push_bind(page.fetch_limit());
-    let ids: Vec<i64> = qb
+    qb
+}
+
+/// One page of the filtered list, newest first.
+pub(crate) async fn list(
+    conn: &mut SqliteConnection,
+    filter: &OrderFilter,
+    scope: &OrgPath,
+    page: PageRequest,
+) -> Result<Page<StoredOrder>, StoreError> {
+    let ids: Vec<i64> = list_query("SELECT id", filter, scope, page)
         .build_query_scalar()
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
     let orders = orders_by_ids(conn, &ids).await?;
     Ok(Page::from_fetched(orders, page, |o| o.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kefu_domain::ids::OrgUnitId;
+    use kefu_domain::workorder::{AppealType, Channel, State};
+
+    async fn plan(filter: OrderFilter, scope: OrgPath) -> String {
+        let store = crate::testing::fresh_store().await;
+        let page = PageRequest::new(Some(kefu_store::Cursor(1_000)), Some(50));
+        let rows: Vec<(i64, i64, i64, String)> =
+            list_query("EXPLAIN QUERY PLAN SELECT id", &filter, &scope, page)
+                .build_query_as()
+                .fetch_all(store.pool())
+                .await
+                .expect("explain");
+        rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")
+    }
+
+    fn province() -> OrgPath {
+        OrgPath::root(OrgUnitId(1)).child(OrgUnitId(2))
+    }
+
+    #[tokio::test]
+    async fn every_list_filter_is_served_by_an_index() {
+        let county = province().child(OrgUnitId(3)).child(OrgUnitId(4));
+        let f = OrderFilter::default;
+        let cases = [
+            (f(), province(), "INTEGER PRIMARY KEY"),
+            (f(), county.clone(), "work_orders_home_unit"),
+            (
+                OrderFilter {
+                    unit: Some(county.clone()),
+                    ..f()
+                },
+                province(),
+                "work_orders_home_unit",
+            ),
+            (
+                OrderFilter {
+                    state: Some(State::Dispatched),
+                    ..f()
+                },
+                province(),
+                "work_orders_state",
+            ),
+            (
+                OrderFilter {
+                    appeal_type: Some(AppealType::Complaint),
+                    ..f()
+                },
+                province(),
+                "work_orders_appeal_type",
+            ),
+            (
+                OrderFilter {
+                    channel: Some(Channel::Web),
+                    ..f()
+                },
+                province(),
+                "work_orders_channel",
+            ),
+            (
+                OrderFilter {
+                    created_from: Some(chrono::DateTime::UNIX_EPOCH),
+                    created_to: Some(chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(1)),
+                    ..f()
+                },
+                province(),
+                "work_orders_created",
+            ),
+            (
+                OrderFilter {
+                    major: Some(true),
+                    state: Some(State::Dispatched),
+                    ..f()
+                },
+                province(),
+                "work_orders_major",
+            ),
+            (
+                OrderFilter {
+                    supervised: Some(true),
+                    ..f()
+                },
+                province(),
+                "work_orders_supervised",
+            ),
+            (
+                OrderFilter {
+                    repeat: Some(true),
+                    ..f()
+                },
+                province(),
+                "work_orders_repeat",
+            ),
+        ];
+        for (filter, scope, index) in cases {
+            let plan = plan(filter.clone(), scope).await;
+            assert!(plan.contains(index), "{filter:?}: {plan}");
+            assert!(
+                !plan.contains("SCAN work_orders USING"),
+                "{filter:?}: {plan}"
+            );
+        }
+    }
 }

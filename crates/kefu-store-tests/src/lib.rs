@@ -81,6 +81,7 @@ macro_rules! store_tests {
             repeat_appeal_is_linked,
             timeline_replays_to_the_stored_order,
             order_list_filters_and_pages,
+            unidentified_caller_repeats_by_phone_and_intake_checks_the_role,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

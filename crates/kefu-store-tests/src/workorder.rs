@@ -497,3 +497,85 @@ pub async fn timeline_replays_to_the_stored_order(store: &dyn Store) {
     assert_eq!(replayed, stored.order);
     assert_eq!(stored, last);
 }
+
+/// An unidentified caller is matched by phone to a customer's earlier order on the same matter;
+/// an intake by someone who may not take appeals is the domain's typed refusal, writes nothing
+/// and spends no order number.
+pub async fn unidentified_caller_repeats_by_phone_and_intake_checks_the_role(store: &dyn Store) {
+    use kefu_domain::customer::{CustomerName, Phone};
+    use kefu_domain::workorder::{Caller, Catalogue, MajorRules};
+
+    let t = tree(store).await;
+    let c = cast(&t);
+    let first = take(store, &c, complaint(&t), t0()).await;
+    let phone = match &first.order.caller {
+        Caller::Customer { phone, .. } => phone.clone().expect("the fixture has a phone"),
+        Caller::Unidentified { .. } => panic!("the fixture is a customer"),
+    };
+    let mut stranger = complaint(&t);
+    stranger.caller = Caller::Unidentified {
+        phone: Phone::parse(phone.as_str()).expect("phone"),
+        name: CustomerName::parse("路人甲").expect("name"),
+        address: "西湖区某小区 3 幢".into(),
+        address_unit: t.county_a.path.clone(),
+    };
+    let refused = store
+        .intake(
+            stranger.clone(),
+            IntakeOptions::default(),
+            &c.handler_a,
+            at(1),
+        )
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(WorkOrderStoreError::Rule(WorkOrderError::RoleNotAllowed {
+                action: Action::Intake,
+                ..
+            }))
+        ),
+        "{refused:?}"
+    );
+    let second = take(store, &c, stranger, at(2)).await;
+    assert_eq!(
+        second.order.number.seq(),
+        2,
+        "the refused intake spent no number"
+    );
+    assert_eq!(second.order.repeat_of, vec![first.order.number]);
+    assert_eq!(second.order.caller, {
+        let stored = store
+            .get_order(&second.order.number, &t.hq.path)
+            .await
+            .expect("get")
+            .expect("stored");
+        stored.order.caller
+    });
+    // Classification by keyword is the domain's; the store keeps its verdict.
+    let shock = kefu_domain::workorder::IntakeInput {
+        number: first.order.number,
+        channel: Channel::Phone95598,
+        caller: first.order.caller.clone(),
+        appeal_type: kefu_domain::workorder::AppealType::FaultRepair,
+        sub_category: "fault_repair.no_power".into(),
+        content: "有人触电了，快来".into(),
+        priority: kefu_domain::workorder::Priority::Normal,
+        major_reason: String::new(),
+        repeat_of: vec![],
+        idempotency_key: None,
+    };
+    let shock = kefu_domain::workorder::Intake::validate(
+        shock,
+        &Catalogue::defaults(),
+        &MajorRules::defaults(),
+    )
+    .expect("valid");
+    let major = take(store, &c, shock, at(3)).await;
+    assert!(major.order.major.is_some());
+    let stored = store
+        .get_order(&major.order.number, &t.hq.path)
+        .await
+        .expect("get");
+    assert_eq!(stored, Some(major));
+}

@@ -584,3 +584,7 @@ fn list<'a>(v: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
         .and_then(Value::as_array)
         .ok_or_else(|| format!("{key} is missing or not a list"))
 }
+
+#[cfg(test)]
+#[path = "workorder_codec_tests.rs"]
+mod tests;
