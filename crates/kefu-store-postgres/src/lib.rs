@@ -1,12 +1,14 @@
 //! kefu's store on PostgreSQL: the production store, many stateless nodes over one database.
 //!
 //! Layout mirrors `kefu-store-sqlite`: one module per aggregate (`org`, `staff`, `customer`,
-//! `audit`), `migrate` for the schema, `rows` for row → domain conversion. Every write method is
-//! one transaction; rows being changed are locked with `SELECT … FOR UPDATE`, unique
-//! constraints back up the explicit duplicate checks, and batch inserts go through `UNNEST`
-//! arrays (one statement per table, whatever the batch size). Timestamps are `timestamptz`.
+//! `audit`, `workorder`, `catalogue`), `migrate` for the schema, `rows` for row → domain
+//! conversion. Every write method is one transaction; rows being changed are locked with
+//! `SELECT … FOR UPDATE`, unique constraints back up the explicit duplicate checks, and batch
+//! inserts go through `UNNEST` arrays (one statement per table, whatever the batch size).
+//! Timestamps are `timestamptz`.
 
 mod audit;
+mod catalogue;
 mod customer;
 mod customer_insert;
 mod customer_read;

@@ -41,8 +41,8 @@ async fn a_new_schema_starts_empty_and_migrates_from_zero() {
         .expect("connect");
     assert_eq!(store.schema_version().await.expect("version"), 0);
     let report = store.migrate().await.expect("migrate");
-    assert_eq!(report.applied, vec![1, 2, 3]);
-    assert_eq!(report.version, 3);
+    assert_eq!(report.applied, vec![1, 2, 3, 4]);
+    assert_eq!(report.version, 4);
     let path: String = sqlx::query_scalar("SHOW search_path")
         .fetch_one(store.pool())
         .await
@@ -175,4 +175,65 @@ async fn order_without_snapshot_is_rebuilt_and_a_bad_one_is_corrupt() {
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }
+}
+
+/// A stored catalogue or rule set that breaks a domain rule (written outside kefu) is reported
+/// as corrupt, naming the setting and the version, by every read and by a save over it.
+#[tokio::test]
+async fn corrupt_stored_settings_are_reported() {
+    use kefu_domain::workorder::Catalogue;
+    use kefu_store::{CatalogueStore, PageRequest};
+    use kefu_store_tests::fixtures::{SYSTEM, t0};
+
+    let store = fresh_store().await;
+    let insert = |setting: &'static str, version: i64, body: &'static str| {
+        sqlx::query(
+            "INSERT INTO setting_versions (setting, version, body, staff_id, actor, saved_at) \
+             VALUES ($1, $2, $3::jsonb, NULL, 'system:test', now())",
+        )
+        .bind(setting)
+        .bind(version)
+        .bind(body)
+        .execute(store.pool())
+    };
+    let corrupt = |err: StoreError, entity: &str, id: &str, reason: &str| match err {
+        StoreError::Corrupt {
+            entity: e,
+            id: i,
+            reason: r,
+        } => {
+            assert_eq!((e, i.as_str()), (entity, id));
+            assert!(r.contains(reason), "{r}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    };
+    insert("catalogue", 1, "{\"entries\": [{\"code\": 5}]}")
+        .await
+        .expect("insert");
+    let err = store.current_catalogue().await.expect_err("bad entry");
+    corrupt(err, "catalogue", "version 1", "entries[0].code");
+    insert("catalogue", 2, "{\"entries\": []}")
+        .await
+        .expect("insert");
+    let err = store.current_catalogue().await.expect_err("empty");
+    corrupt(err, "catalogue", "version 2", "has no sub-category");
+    let err = store
+        .catalogue_history(PageRequest::first())
+        .await
+        .expect_err("history");
+    corrupt(err, "catalogue", "version 2", "has no sub-category");
+    let err = store
+        .save_catalogue(Catalogue::defaults(), 2, &SYSTEM, t0())
+        .await
+        .expect_err("save over corrupt");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    insert(
+        "major_rules",
+        1,
+        "{\"keywords\": [\"记者\", \"记者\"], \"sub_categories\": []}",
+    )
+    .await
+    .expect("insert");
+    let err = store.current_major_rules().await.expect_err("duplicate");
+    corrupt(err, "major_rules", "version 1", "keywords[1]");
 }

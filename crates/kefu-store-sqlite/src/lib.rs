@@ -1,11 +1,13 @@
 //! kefu's store on SQLite (bundled, WAL): the default for a single node and for `--demo`.
 //!
-//! Layout: one module per aggregate (`org`, `staff`, `customer`, `audit`), `migrate` for the
-//! schema, `rows` for row → domain conversion. Every write method runs in one
-//! `BEGIN IMMEDIATE` transaction, so a read-check-write sequence (version checks, existence
-//! checks) can never interleave with another writer. Timestamps are INTEGER milliseconds (UTC).
+//! Layout: one module per aggregate (`org`, `staff`, `customer`, `audit`, `workorder`,
+//! `catalogue`), `migrate` for the schema, `rows` for row → domain conversion. Every write
+//! method runs in one `BEGIN IMMEDIATE` transaction, so a read-check-write sequence (version
+//! checks, existence checks) can never interleave with another writer. Timestamps are INTEGER
+//! milliseconds (UTC).
 
 mod audit;
+mod catalogue;
 mod customer;
 mod customer_insert;
 mod customer_read;

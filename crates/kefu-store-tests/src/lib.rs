@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod catalogue;
 pub mod customer;
 pub mod fixtures;
 pub mod lookup;
@@ -22,6 +23,7 @@ pub mod workorder_list;
 
 pub use audit::*;
 pub use batch::*;
+pub use catalogue::*;
 pub use customer::*;
 pub use lookup::*;
 pub use org::*;
@@ -82,6 +84,13 @@ macro_rules! store_tests {
             timeline_replays_to_the_stored_order,
             order_list_filters_and_pages,
             unidentified_caller_repeats_by_phone_and_intake_checks_the_role,
+            catalogue_and_rules_start_as_the_defaults_at_version_zero,
+            saved_catalogue_reads_back_equal,
+            stale_catalogue_version_is_refused,
+            catalogue_history_keeps_every_version_with_actor_and_time,
+            removing_a_code_in_use_is_refused_and_writes_nothing,
+            major_rules_round_trip_and_keep_history,
+            racing_catalogue_saves_conflict_once,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

@@ -6,9 +6,12 @@
 //! - each write method is one transaction: on error nothing of it remains;
 //! - every customer change appends its history event in the same transaction;
 //! - every work-order change appends its timeline events in the same transaction;
+//! - every save of the catalogue or the major rules appends a version and an audit entry;
 //! - reads that take a `scope` return only rows whose supply unit lies inside it.
 
 pub mod audit;
+pub mod catalogue;
+pub mod catalogue_codec;
 pub mod customer;
 pub mod error;
 pub mod org;
@@ -18,6 +21,9 @@ pub mod workorder;
 pub mod workorder_codec;
 
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry, TimedAuditEntry};
+pub use catalogue::{
+    CatalogueStore, Saved, Setting, Versioned, VersionedCatalogue, VersionedMajorRules,
+};
 pub use customer::{
     Customer, CustomerEvent, CustomerEventKind, CustomerLookup, CustomerStore, SpecialDateHit,
 };
@@ -35,7 +41,15 @@ use async_trait::async_trait;
 /// A whole store: every aggregate, plus health and schema facts.
 #[async_trait]
 pub trait Store:
-    OrgStore + StaffStore + CustomerStore + AuditStore + WorkOrderStore + Send + Sync + 'static
+    OrgStore
+    + StaffStore
+    + CustomerStore
+    + AuditStore
+    + WorkOrderStore
+    + CatalogueStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Checks that the database answers (for `/healthz`).
     async fn ping(&self) -> Result<(), StoreError>;

@@ -336,11 +336,11 @@ fn reply_from(v: &Value) -> Result<Reply, String> {
     })
 }
 
-fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+pub(crate) fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     v.as_object().and_then(|m: &Map<String, Value>| m.get(key))
 }
 
-fn text(v: &Value, key: &str) -> Result<String, String> {
+pub(crate) fn text(v: &Value, key: &str) -> Result<String, String> {
     field(v, key)
         .and_then(Value::as_str)
         .map(str::to_owned)
@@ -361,7 +361,7 @@ fn int(v: &Value, key: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("{key} is missing or not an integer"))
 }
 
-fn code<T>(v: &Value, key: &str, from: fn(&str) -> Option<T>) -> Result<T, String> {
+pub(crate) fn code<T>(v: &Value, key: &str, from: fn(&str) -> Option<T>) -> Result<T, String> {
     let s = text(v, key)?;
     from(&s).ok_or_else(|| format!("{key} has the unknown code '{s}'"))
 }
@@ -579,7 +579,7 @@ fn opt_int(v: &Value, key: &str) -> Result<Option<i64>, String> {
     }
 }
 
-fn list<'a>(v: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
+pub(crate) fn list<'a>(v: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
     field(v, key)
         .and_then(Value::as_array)
         .ok_or_else(|| format!("{key} is missing or not a list"))
