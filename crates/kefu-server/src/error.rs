@@ -5,7 +5,8 @@
 //! - 401 `unauthenticated`: no valid session or token, or a failed login (never says which part);
 //! - 403 `forbidden` (the role lacks the permission) or `csrf` (cookie request without the token);
 //! - 404 `not_found`: missing, **or outside the caller's unit** (existence is never leaked);
-//! - 409 `duplicate`, `version_conflict`, `invalid_state`;
+//! - 409 `duplicate`, `version_conflict`, `invalid_state`, `illegal_transition` (a work order's
+//!   state does not allow the action; the members `state` and `allowed_actions` say what does);
 //! - 413 `payload_too_large`, 415 `unsupported_media_type`, 429 `rate_limited` (with Retry-After);
 //! - 500 `internal`: a bug or a database failure; the detail is logged, never sent;
 //! - 503 `unavailable` / `schema_too_new`: the store cannot serve.
@@ -33,6 +34,7 @@ pub enum ErrorCode {
     Duplicate,
     VersionConflict,
     InvalidState,
+    IllegalTransition,
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,
@@ -55,6 +57,7 @@ impl ErrorCode {
             Self::Duplicate => "duplicate",
             Self::VersionConflict => "version_conflict",
             Self::InvalidState => "invalid_state",
+            Self::IllegalTransition => "illegal_transition",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited => "rate_limited",
@@ -72,7 +75,10 @@ impl ErrorCode {
             Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
             Self::NotFound | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Duplicate | Self::VersionConflict | Self::InvalidState => StatusCode::CONFLICT,
+            Self::Duplicate
+            | Self::VersionConflict
+            | Self::InvalidState
+            | Self::IllegalTransition => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -94,6 +100,7 @@ impl ErrorCode {
             Self::Duplicate => "Already exists",
             Self::VersionConflict => "Changed by someone else",
             Self::InvalidState => "Not allowed in the current state",
+            Self::IllegalTransition => "Not possible in the order's current state",
             Self::PayloadTooLarge => "Request body too large",
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::RateLimited => "Too many attempts",
@@ -130,6 +137,12 @@ pub struct Problem {
     /// The refused fields (validation, duplicates).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// `illegal_transition` only: the work order's current state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// `illegal_transition` only: the actions possible in that state (empty once archived).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<String>>,
 }
 
 /// The edge error: a code, a detail for the client and, for 500s, an internal message for the log.
@@ -141,6 +154,8 @@ pub struct ApiError {
     errors: Vec<FieldProblem>,
     retry_after_secs: Option<u64>,
     internal: Option<String>,
+    /// Boxed: a rare member, and the error stays small on every `Result`.
+    transition: Option<Box<(String, Vec<String>)>>,
 }
 
 impl ApiError {
@@ -152,6 +167,19 @@ impl ApiError {
             errors: Vec::new(),
             retry_after_secs: None,
             internal: None,
+            transition: None,
+        }
+    }
+
+    /// 409 `illegal_transition`: the action is not possible in `state`; `allowed` is.
+    pub fn illegal_transition(
+        detail: impl Into<String>,
+        state: impl Into<String>,
+        allowed: Vec<String>,
+    ) -> Self {
+        Self {
+            transition: Some(Box::new((state.into(), allowed))),
+            ..Self::new(ErrorCode::IllegalTransition, detail)
         }
     }
 
@@ -237,6 +265,8 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.as_str().to_owned(),
             errors: self.errors.clone(),
+            state: self.transition.as_ref().map(|t| t.0.clone()),
+            allowed_actions: self.transition.as_ref().map(|t| t.1.clone()),
         }
     }
 }

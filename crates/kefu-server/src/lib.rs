@@ -19,6 +19,7 @@ pub mod password;
 pub mod staff;
 pub mod token;
 pub mod ui;
+pub mod workorder;
 
 use std::future::Future;
 use std::net::SocketAddr;

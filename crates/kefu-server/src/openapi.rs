@@ -11,14 +11,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::handlers as auth;
-use crate::{AppState, customer, health, metrics, org, staff};
+use crate::{AppState, customer, health, metrics, org, staff, workorder};
 
 /// Document-level settings: title, tags and the two ways to authenticate.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "kefu API",
-        description = "95598 customer-service platform: org tree, staff, customer archive. \
+        description = "95598 customer-service platform: org tree, staff, customer archive, work orders. \
             Errors are RFC 9457 problem+json documents with a stable `code`.",
         license(name = "Apache-2.0"),
     ),
@@ -28,6 +28,7 @@ use crate::{AppState, customer, health, metrics, org, staff};
         (name = "org", description = "Org tree and departments"),
         (name = "staff", description = "Staff accounts"),
         (name = "customer", description = "Customer archive"),
+        (name = "work-order", description = "Work orders: intake, lifecycle actions, timeline"),
         (name = "ops", description = "Health, metrics, this document"),
     )
 )]
@@ -81,6 +82,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customer::retire_customer))
         .routes(routes!(customer::reinstate_customer))
         .routes(routes!(customer::customer_history))
+        .routes(routes!(workorder::list_orders, workorder::intake))
+        .routes(routes!(workorder::get_order))
+        .routes(routes!(workorder::dispatch))
+        .routes(routes!(workorder::reclassify))
+        .routes(routes!(workorder::accept))
+        .routes(routes!(workorder::return_order))
+        .routes(routes!(workorder::chase))
+        .routes(routes!(workorder::supervise))
+        .routes(routes!(workorder::reply))
+        .routes(routes!(workorder::review))
+        .routes(routes!(workorder::visit))
+        .routes(routes!(workorder::reopen))
+        .routes(routes!(workorder::archive))
+        .routes(routes!(workorder::assist))
+        .routes(routes!(workorder::flag_major))
 }
 
 /// The OpenAPI document of the whole API (generated from the code).

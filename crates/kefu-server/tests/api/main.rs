@@ -11,3 +11,4 @@ mod openapi;
 mod orgs;
 mod serve;
 mod staff;
+mod workorders;
