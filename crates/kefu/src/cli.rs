@@ -47,6 +47,41 @@ pub enum Command {
     /// The working calendar: show a month, compute a deadline.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Work orders, read from the store (for administrators and scripts).
+    #[command(subcommand)]
+    Orders(OrdersCommand),
+}
+
+/// `kefu orders …`.
+#[derive(Debug, Subcommand)]
+pub enum OrdersCommand {
+    /// A tab-separated table of orders, newest first.
+    List(OrdersListArgs),
+    /// One order and its whole timeline (who, when, from → to, what).
+    Show(OrdersShowArgs),
+}
+
+/// `kefu orders list`.
+#[derive(Debug, Args)]
+pub struct OrdersListArgs {
+    /// Only orders in this state (pending_dispatch, dispatched, returned, in_progress,
+    /// sent_back, replied, reviewed, visited, reopened, archived).
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// At most this many orders (1–10000).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: u32,
+    /// Only orders of this org unit and the units below it (default: the whole tree).
+    #[arg(long, value_name = "CODE")]
+    pub unit: Option<String>,
+}
+
+/// `kefu orders show`.
+#[derive(Debug, Args)]
+pub struct OrdersShowArgs {
+    /// The order number, e.g. GD20261122000123.
+    #[arg(value_name = "NUMBER")]
+    pub number: String,
 }
 
 /// `kefu calendar …`.

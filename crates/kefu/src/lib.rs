@@ -1,5 +1,5 @@
 //! The `kefu` binary's library half: command-line definitions, configuration, opening the store,
-//! the command bodies, the demo province generator and the benchmarks — kept in a library so
+//! the command bodies, the work-order reports, the demo province generator and the benchmarks — kept in a library so
 //! integration tests and benchmarks can call them.
 
 pub mod bench;
@@ -9,3 +9,4 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod orders;

@@ -3,9 +3,9 @@
 //! process with status 1 and its message on stderr.
 
 use clap::Parser;
-use kefu::cli::{AdminCommand, BenchCommand, CalendarCommand, Cli, Command};
+use kefu::cli::{AdminCommand, BenchCommand, CalendarCommand, Cli, Command, OrdersCommand};
 use kefu::config::{Config, ConfigLayer};
-use kefu::{bench, calendar, commands};
+use kefu::{bench, calendar, commands, orders};
 use tracing_subscriber::EnvFilter;
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -42,6 +42,8 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("{}", report.markdown());
             Ok(())
         }
+        Command::Orders(OrdersCommand::List(args)) => orders::list(&config, args).await,
+        Command::Orders(OrdersCommand::Show(args)) => orders::show(&config, args).await,
         Command::Calendar(CalendarCommand::Show(args)) => {
             let cal = calendar::load(&args.year_file)?;
             print!(

@@ -3,5 +3,6 @@
 //! `KEFU_TEST_DATABASE_URL`).
 
 mod commands;
+mod orders;
 mod serve;
 mod support;
