@@ -7,8 +7,8 @@ use kefu_domain::FieldError;
 use kefu_domain::ids::OrgUnitId;
 use kefu_domain::org::DepartmentKind;
 use kefu_domain::workorder::{
-    Action, Catalogue, Command, ContactResult, FaultFinding, MajorRules, Order, ReplyInput,
-    ReturnReason, ReviewDecision, Satisfaction, assess_major,
+    Action, Command, ContactResult, FaultFinding, Order, ReplyInput, ReturnReason, ReviewDecision,
+    Satisfaction, assess_major,
 };
 
 use super::dto::{
@@ -129,10 +129,11 @@ action!(
     reclassify, "/api/v1/work-orders/{number}/reclassify", Action::Reclassify, ReclassifyBody,
     |state, caller, number, b| {
         let order = current(&state, &caller, &number).await?;
-        let catalogue = Catalogue::defaults();
+        let catalogue = state.store.current_catalogue().await?.value;
+        let rules = state.store.current_major_rules().await?.value;
         let raw = b.sub_category.unwrap_or_default();
         let sub = bad(catalogue.lookup("sub_category", raw.trim()))?;
-        let major = assess_major(&MajorRules::defaults(), sub, &order.content);
+        let major = assess_major(&rules, sub, &order.content);
         Command::Reclassify {
             sub_category: sub.clone(),
             major,

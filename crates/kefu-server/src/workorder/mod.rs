@@ -2,7 +2,8 @@
 //! list, one order with its whole timeline, and one `POST` per action, each carrying the
 //! `version` it was based on. Handlers parse input into domain commands, look up the units and
 //! customers they name (in the caller's scope: an unknown or out-of-scope one is the same 400
-//! naming the field), and leave the rules to `kefu_domain::workorder::apply` inside the store's
+//! naming the field; the catalogue and the major rules are the store's current versions), and
+//! leave the rules to `kefu_domain::workorder::apply` inside the store's
 //! transaction.
 //!
 //! Refusals of the state machine map as follows: `IllegalTransition` → 409
@@ -24,9 +25,8 @@ use kefu_domain::customer::{CustomerName, Phone};
 use kefu_domain::ids::{CustomerId, OrgUnitId};
 use kefu_domain::org::OrgPath;
 use kefu_domain::workorder::{
-    Action, ActorCtx, AppealType, Caller as OrderCaller, Catalogue, Channel, Command,
-    IdempotencyKey, Intake, IntakeInput, MajorRules, OrderNumber, Priority, State as OrderState,
-    WorkOrderError, roles_for,
+    Action, ActorCtx, AppealType, Caller as OrderCaller, Channel, Command, IdempotencyKey, Intake,
+    IntakeInput, OrderNumber, Priority, State as OrderState, WorkOrderError, roles_for,
 };
 use kefu_store::{
     Cursor, IntakeOptions, IntakeOutcome, NewAuditEntry, OrderFilter, StoredOrder,
@@ -269,7 +269,9 @@ async fn validate_intake(
         repeat_of: Vec::new(),
         idempotency_key: key,
     };
-    match Intake::validate(input, &Catalogue::defaults(), &MajorRules::defaults()) {
+    let catalogue = state.store.current_catalogue().await?.value;
+    let rules = state.store.current_major_rules().await?.value;
+    match Intake::validate(input, &catalogue, &rules) {
         Ok(intake) if errors.is_empty() => Ok(intake),
         Ok(_) => Err(ApiError::validation(errors)),
         Err(more) => {

@@ -558,7 +558,85 @@ async fn bad_intake_names_the_fields(b: Backend) {
     assert_eq!(o["caller"]["territory_unit_id"], t.units.county_b.0);
 }
 
+async fn stored_major_rules_apply_to_intake_and_reclassify(b: Backend) {
+    let (t, cid) = setup(b).await;
+    let mut keywords: Vec<String> = kefu_domain::workorder::DEFAULT_MAJOR_KEYWORDS
+        .iter()
+        .map(|k| (*k).to_owned())
+        .collect();
+    keywords.push("省长热线".to_owned());
+    let rules = kefu_domain::workorder::MajorRules::new(keywords, vec![]).unwrap();
+    t.store
+        .save_major_rules(rules, 0, &Actor::System("test"), Utc::now())
+        .await
+        .unwrap();
+    let o = take(&t, "agent_a", complaint(cid, "已经打了省长热线")).await;
+    assert_eq!(o["major"]["rule"], "keyword");
+    assert_eq!(o["major"]["detail"], "省长热线");
+    // Reclassifying into an always-major sub-category makes an ordinary order major.
+    let plain = take(&t, "agent_b", {
+        let mut b = complaint(cid, "电费");
+        b["caller"] = json!({"phone": "13900000000", "name": "李四", "address": "滨江区某路 1 号",
+                             "address_unit_id": t.units.county_b.0});
+        b
+    })
+    .await;
+    let r = act(
+        &t,
+        &auth(&t, "dispatcher_x"),
+        &plain,
+        "reclassify",
+        json!({"sub_category": "complaint.nonsense"}),
+    )
+    .await;
+    assert_eq!(r.fields(), vec!["sub_category"]);
+    let o = ok(
+        &t,
+        "dispatcher_x",
+        &plain,
+        "reclassify",
+        json!({"sub_category": "complaint.media_exposure"}),
+    )
+    .await;
+    assert_eq!(o["sub_category"], "complaint.media_exposure");
+    assert_eq!(o["major"]["rule"], "sub_category");
+    // Chase, supervise and assist keep the state; supervised orders are listed.
+    let o = ok(&t, "agent_b", &o, "chase", json!({"note": "客户再次来电"})).await;
+    assert_eq!(o["chase_count"], 1);
+    let o = ok(
+        &t,
+        "supervisor_x",
+        &o,
+        "supervise",
+        json!({"reason": "媒体关注"}),
+    )
+    .await;
+    assert_eq!(
+        list(&t, "supervisor_x", "supervised=true").await,
+        vec![number(&o)]
+    );
+    let o = ok(
+        &t,
+        "dispatcher_x",
+        &o,
+        "dispatch",
+        json!({"override_reason": ""}),
+    )
+    .await;
+    let o = ok(
+        &t,
+        "dispatcher_x",
+        &o,
+        "assist",
+        json!({"unit_id": t.units.county_a.0}),
+    )
+    .await;
+    assert_eq!(o["assisting_unit_ids"], json!([t.units.county_a.0]));
+    assert_eq!(o["state"], "dispatched");
+}
+
 both_stores!(
+    stored_major_rules_apply_to_intake_and_reclassify,
     complaint_goes_from_intake_to_archive,
     return_then_redispatch_then_accept,
     review_sends_the_reply_back,
