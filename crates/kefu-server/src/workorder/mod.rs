@@ -137,19 +137,23 @@ fn require_role(caller: &Caller, action: Action) -> ApiResult<()> {
     Err(rule_error(e))
 }
 
-/// Appends `work_order.read_personal` when a response shows a caller's phone unmasked.
-async fn audit_read(state: &AppState, caller: &Caller, target: String, orders: &[&StoredOrder]) {
+/// Appends `work_order.read_personal` when a response shows a caller's phone unmasked; the
+/// answer waits for the entry (and fails with it), as for customer reads.
+async fn audit_read(
+    state: &AppState,
+    caller: &Caller,
+    target: String,
+    orders: &[&StoredOrder],
+) -> ApiResult<()> {
     if !caller.sees_personal_data() || !orders.iter().any(|o| has_personal_data(&o.order)) {
-        return;
+        return Ok(());
     }
     let entry = NewAuditEntry {
         action: "work_order.read_personal".into(),
         target,
         detail: format!("{} orders", orders.len()),
     };
-    if let Err(e) = state.audit.append(entry, caller.actor()).await {
-        tracing::warn!(error = %e, "audit of a work-order read failed");
-    }
+    state.audit.append(entry, caller.actor()).await
 }
 
 async fn build_caller(
@@ -449,7 +453,7 @@ pub async fn list_orders(
         .list_orders(&filter, &caller.scope, page)
         .await?;
     let refs: Vec<&StoredOrder> = found.items.iter().collect();
-    audit_read(&state, &caller, "work_order_list".into(), &refs).await;
+    audit_read(&state, &caller, "work_order_list".into(), &refs).await?;
     let unmasked = caller.sees_personal_data();
     Ok(Json(OrderPage {
         items: found
@@ -483,7 +487,7 @@ pub async fn get_order(
         .await?
         .ok_or_else(|| ApiError::not_found("work order"))?;
     let timeline = state.store.timeline(&number, &caller.scope).await?;
-    audit_read(&state, &caller, format!("work_order:{number}"), &[&stored]).await;
+    audit_read(&state, &caller, format!("work_order:{number}"), &[&stored]).await?;
     Ok(Json(OrderDetail {
         order: OrderDto::new(&stored.order, caller.sees_personal_data()),
         timeline: timeline.iter().map(EventDto::new).collect(),

@@ -171,6 +171,28 @@ async fn complaint_goes_from_intake_to_archive(b: Backend) {
             s(Some("visited"), "archived", Some("archive")),
         ]
     );
+    assert_eq!(r.body["order"]["caller"]["phone"], "13800130001");
+    // The agent's unmasked read is audited; the dispatcher's masked one is not.
+    t.get(
+        &format!("{ORDERS}/{}", number(&o)),
+        &auth(&t, "dispatcher_x"),
+    )
+    .await;
+    let audit = t
+        .store
+        .list_audit(
+            Some(&format!("work_order:{}", number(&o))),
+            kefu_store::PageRequest::first(),
+        )
+        .await
+        .unwrap();
+    let readers: Vec<_> = audit
+        .items
+        .iter()
+        .filter(|e| e.action == "work_order.read_personal")
+        .map(|e| e.staff_id)
+        .collect();
+    assert_eq!(readers, vec![Some(t.person("agent_a").id)]);
     let timeline = &r.body["timeline"];
     assert_eq!(timeline[2]["actor_id"], t.person("handler_a").id.0);
     assert_eq!(timeline[1]["details"]["unit_id"], t.units.county_a.0);
