@@ -5,8 +5,11 @@ use crate::FieldError;
 use crate::auth::Role;
 use crate::org::DepartmentKind;
 
-/// Why a command was refused. The API maps `IllegalTransition`, `StaleVersion` and the `Already*` variants
-/// to 409, `RoleNotAllowed`, `OutOfScope`, `NotHostUnit`, `WrongDepartment` and `OwnReply` to 403, the rest to 400.
+/// Why a command was refused. The API (`kefu-server/src/workorder`) answers `IllegalTransition`,
+/// `StaleVersion`, the `Already*` variants and `LimitReached` with 409; `RoleNotAllowed`,
+/// `NotHostUnit`, `WrongDepartment`, `OwnReply` and `NotDissatisfied` with 403; `OutOfScope` with
+/// 404 (an order outside the caller's units is indistinguishable from a missing one); `Invalid`
+/// with 400 naming every field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkOrderError {
     /// The action is not possible in the current state.
