@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalogue;
 pub mod customer;
 pub mod error;
 pub mod extract;

@@ -11,14 +11,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::handlers as auth;
-use crate::{AppState, customer, health, metrics, org, staff, workorder};
+use crate::{AppState, catalogue, customer, health, metrics, org, staff, workorder};
 
 /// Document-level settings: title, tags and the two ways to authenticate.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "kefu API",
-        description = "95598 customer-service platform: org tree, staff, customer archive, work orders. \
+        description = "95598 customer-service platform: org tree, staff, customer archive, work orders, their catalogue and major rules. \
             Errors are RFC 9457 problem+json documents with a stable `code`.",
         license(name = "Apache-2.0"),
     ),
@@ -29,6 +29,7 @@ use crate::{AppState, customer, health, metrics, org, staff, workorder};
         (name = "staff", description = "Staff accounts"),
         (name = "customer", description = "Customer archive"),
         (name = "work-order", description = "Work orders: intake, lifecycle actions, timeline"),
+        (name = "settings", description = "Sub-category catalogue and major-appeal rules, versioned"),
         (name = "ops", description = "Health, metrics, this document"),
     )
 )]
@@ -97,6 +98,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(workorder::archive))
         .routes(routes!(workorder::assist))
         .routes(routes!(workorder::flag_major))
+        .routes(routes!(catalogue::get_catalogue, catalogue::save_catalogue))
+        .routes(routes!(catalogue::catalogue_history))
+        .routes(routes!(
+            catalogue::get_major_rules,
+            catalogue::save_major_rules
+        ))
+        .routes(routes!(catalogue::major_rules_history))
 }
 
 /// The OpenAPI document of the whole API (generated from the code).

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod catalogue;
 mod customers;
 mod health;
 mod openapi;
