@@ -7,6 +7,7 @@
 //! - 404 `not_found`: missing, **or outside the caller's unit** (existence is never leaked);
 //! - 409 `duplicate`, `version_conflict`, `invalid_state`, `illegal_transition` (a work order's
 //!   state does not allow the action; the members `state` and `allowed_actions` say what does);
+//! - 422 `idempotency_key_reused`: an `Idempotency-Key` already used for a different appeal;
 //! - 413 `payload_too_large`, 415 `unsupported_media_type`, 429 `rate_limited` (with Retry-After);
 //! - 500 `internal`: a bug or a database failure; the detail is logged, never sent;
 //! - 503 `unavailable` / `schema_too_new`: the store cannot serve.
@@ -35,6 +36,7 @@ pub enum ErrorCode {
     VersionConflict,
     InvalidState,
     IllegalTransition,
+    IdempotencyKeyReused,
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,
@@ -58,6 +60,7 @@ impl ErrorCode {
             Self::VersionConflict => "version_conflict",
             Self::InvalidState => "invalid_state",
             Self::IllegalTransition => "illegal_transition",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited => "rate_limited",
@@ -79,6 +82,7 @@ impl ErrorCode {
             | Self::VersionConflict
             | Self::InvalidState
             | Self::IllegalTransition => StatusCode::CONFLICT,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -101,6 +105,7 @@ impl ErrorCode {
             Self::VersionConflict => "Changed by someone else",
             Self::InvalidState => "Not allowed in the current state",
             Self::IllegalTransition => "Not possible in the order's current state",
+            Self::IdempotencyKeyReused => "Idempotency key already used for a different request",
             Self::PayloadTooLarge => "Request body too large",
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::RateLimited => "Too many attempts",
@@ -204,6 +209,22 @@ impl ApiError {
     /// 400 naming one field.
     pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::validation(vec![FieldError::new(field, reason)])
+    }
+
+    /// An error with `code` naming one refused field (the detail is `field: reason`).
+    pub fn field_with_code(
+        code: ErrorCode,
+        field: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        let (field, reason) = (field.into(), reason.into());
+        Self {
+            errors: vec![FieldProblem {
+                field: field.clone(),
+                reason: reason.clone(),
+            }],
+            ..Self::new(code, format!("{field}: {reason}"))
+        }
     }
 
     /// 404 for an entity that does not exist or lies outside the caller's scope.

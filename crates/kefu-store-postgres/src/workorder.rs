@@ -13,9 +13,9 @@ use kefu_domain::workorder::{
 };
 use kefu_store::workorder::{
     allocate_number, in_scope, order_not_found, rebuild, repeat_window_start, repeats_among,
-    version_conflict,
+    replay_or_refuse, version_conflict,
 };
-use kefu_store::workorder_codec::{encode_event, encode_order};
+use kefu_store::workorder_codec::{encode_event, encode_order, intake_fingerprint};
 use kefu_store::{
     IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Page, PageRequest, RepeatCandidate,
     StoreError, StoredEvent, StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
@@ -109,16 +109,20 @@ async fn insert_events(
     Ok(())
 }
 
-async fn insert_order(conn: &mut PgConnection, order: &Order) -> Result<i64, sqlx::Error> {
+async fn insert_order(
+    conn: &mut PgConnection,
+    order: &Order,
+    fingerprint: Option<&str>,
+) -> Result<i64, sqlx::Error> {
     let c = &OrderColumns::of(order);
     let snapshot = encode_order(order);
     sqlx::query_scalar(
         "INSERT INTO work_orders (number, state, appeal_type, sub_category, channel, priority, \
          major, jurisdiction_path, host_unit_id, host_unit_path, home_unit_path, department, \
          host_department, owner_id, customer_id, caller_phone, idempotency_key, is_repeat, \
-         supervised, chase_count, version, created_at, updated_at, snapshot) \
+         supervised, chase_count, version, created_at, updated_at, snapshot, intake_fingerprint) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21, $22, $23, $24::jsonb) RETURNING id",
+         $18, $19, $20, $21, $22, $23, $24::jsonb, $25) RETURNING id",
     )
     .bind(&c.number)
     .bind(c.state)
@@ -144,6 +148,7 @@ async fn insert_order(conn: &mut PgConnection, order: &Order) -> Result<i64, sql
     .bind(c.created_at)
     .bind(c.updated_at)
     .bind(snapshot)
+    .bind(fingerprint)
     .fetch_one(&mut *conn)
     .await
 }
@@ -185,19 +190,19 @@ async fn update_order(
     Ok(done.rows_affected() == 1)
 }
 
-/// The order an earlier intake with `key` created, if any.
+/// The order an earlier intake with `key` created and the fingerprint stored with it, if any.
 async fn by_key(
     conn: &mut PgConnection,
     key: &IdempotencyKey,
-) -> Result<Option<StoredOrder>, StoreError> {
-    let first: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM work_orders WHERE idempotency_key = $1")
+) -> Result<Option<(StoredOrder, Option<String>)>, StoreError> {
+    let first: Option<(i64, Option<String>)> =
+        sqlx::query_as("SELECT id, intake_fingerprint FROM work_orders WHERE idempotency_key = $1")
             .bind(key.as_str())
             .fetch_optional(&mut *conn)
             .await
             .map_err(db)?;
     match first {
-        Some(id) => order_by_id(conn, id).await.map(Some),
+        Some((id, stored)) => Ok(Some((order_by_id(conn, id).await?, stored))),
         None => Ok(None),
     }
 }
@@ -212,12 +217,13 @@ impl WorkOrderStore for PgStore {
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
         let key = intake.idempotency_key.clone();
+        let fingerprint = intake_fingerprint(&intake);
         let mut tx = self.write_tx().await?;
-        if let Some(first) = match &key {
+        if let Some((first, stored)) = match &key {
             Some(k) => by_key(&mut tx, k).await?,
             None => None,
         } {
-            return Ok((first, IntakeOutcome::Replayed));
+            return replay_or_refuse(first, stored.as_deref(), &fingerprint);
         }
         let day = centre_date(now);
         let seq = next_seq(&mut tx, &day.to_string()).await?;
@@ -230,15 +236,19 @@ impl WorkOrderStore for PgStore {
         let order = replay(std::slice::from_ref(&event)).map_err(|e| {
             StoreError::InvalidState(format!("the intake event does not start an order: {e}"))
         })?;
-        let id = match insert_order(&mut tx, &order).await {
+        let stored_fingerprint = key.as_ref().map(|_| fingerprint.as_str());
+        let id = match insert_order(&mut tx, &order, stored_fingerprint).await {
             Ok(id) => id,
             Err(e) if is_unique_violation(&e) && key.is_some() => {
-                // Another intake with the same key committed first: return its order.
+                // Another intake with the same key committed first: return its order if the
+                // content is the same, else refuse (this transaction is rolled back).
                 drop(tx);
                 let mut conn = self.pool.acquire().await.map_err(db)?;
                 return match &key {
                     Some(k) => match by_key(&mut conn, k).await? {
-                        Some(first) => Ok((first, IntakeOutcome::Replayed)),
+                        Some((first, stored)) => {
+                            replay_or_refuse(first, stored.as_deref(), &fingerprint)
+                        }
                         None => Err(db(e).into()),
                     },
                     None => Err(db(e).into()),

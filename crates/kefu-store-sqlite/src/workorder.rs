@@ -10,9 +10,10 @@ use kefu_domain::workorder::{
     ActorCtx, Command, Event, Intake, Order, OrderNumber, apply, evolve, open, replay,
 };
 use kefu_store::workorder::{
-    allocate_number, rebuild, repeat_window_start, repeats_among, version_conflict,
+    allocate_number, rebuild, repeat_window_start, repeats_among, replay_or_refuse,
+    version_conflict,
 };
-use kefu_store::workorder_codec::{encode_event, encode_order};
+use kefu_store::workorder_codec::{encode_event, encode_order, intake_fingerprint};
 use kefu_store::{
     IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Page, PageRequest, RepeatCandidate,
     StoreError, StoredEvent, StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
@@ -106,15 +107,19 @@ async fn insert_events(
     Ok(())
 }
 
-async fn insert_order(conn: &mut SqliteConnection, order: &Order) -> Result<i64, StoreError> {
+async fn insert_order(
+    conn: &mut SqliteConnection,
+    order: &Order,
+    fingerprint: Option<&str>,
+) -> Result<i64, StoreError> {
     let c = &OrderColumns::of(order);
     let snapshot = encode_order(order);
     sqlx::query_scalar(
         "INSERT INTO work_orders (number, state, appeal_type, sub_category, channel, priority, \
          major, jurisdiction_path, host_unit_id, host_unit_path, home_unit_path, department, \
          host_department, owner_id, customer_id, caller_phone, idempotency_key, is_repeat, \
-         supervised, chase_count, version, created_at, updated_at, snapshot) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         supervised, chase_count, version, created_at, updated_at, snapshot, intake_fingerprint) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          RETURNING id",
     )
     .bind(&c.number)
@@ -141,6 +146,7 @@ async fn insert_order(conn: &mut SqliteConnection, order: &Order) -> Result<i64,
     .bind(ms(c.created_at))
     .bind(ms(c.updated_at))
     .bind(snapshot)
+    .bind(fingerprint)
     .fetch_one(&mut *conn)
     .await
     .map_err(db)
@@ -192,17 +198,21 @@ impl WorkOrderStore for SqliteStore {
         actor: &ActorCtx,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
+        let fingerprint = intake_fingerprint(&intake);
+        // The write lock is held from here: a concurrent intake with the same key waits and then
+        // finds this one's row (and its fingerprint).
         let mut tx = self.write_tx().await?;
         if let Some(key) = &intake.idempotency_key {
-            let first: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM work_orders WHERE idempotency_key = ?")
-                    .bind(key.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db)?;
-            if let Some(id) = first {
+            let first: Option<(i64, Option<String>)> = sqlx::query_as(
+                "SELECT id, intake_fingerprint FROM work_orders WHERE idempotency_key = ?",
+            )
+            .bind(key.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            if let Some((id, stored)) = first {
                 let order = order_by_id(&mut tx, id).await?;
-                return Ok((order, IntakeOutcome::Replayed));
+                return replay_or_refuse(order, stored.as_deref(), &fingerprint);
             }
         }
         let day = centre_date(now);
@@ -216,7 +226,8 @@ impl WorkOrderStore for SqliteStore {
         let order = replay(std::slice::from_ref(&event)).map_err(|e| {
             StoreError::InvalidState(format!("the intake event does not start an order: {e}"))
         })?;
-        let id = insert_order(&mut tx, &order).await?;
+        let keyed = order.idempotency_key.is_some();
+        let id = insert_order(&mut tx, &order, keyed.then_some(fingerprint.as_str())).await?;
         for (earlier, _) in &repeats {
             sqlx::query("INSERT INTO work_order_repeats (order_id, earlier_id) VALUES (?, ?)")
                 .bind(id)

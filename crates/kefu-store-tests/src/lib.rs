@@ -76,6 +76,7 @@ macro_rules! store_tests {
             complaint_goes_from_intake_to_archive,
             return_then_redispatch_keeps_the_return_chain,
             retried_intake_returns_the_first_order,
+            reused_key_with_other_content_is_refused,
             concurrent_dispatch_has_exactly_one_winner,
             illegal_transition_is_typed_and_writes_nothing,
             order_outside_scope_is_not_found,

@@ -179,6 +179,93 @@ pub async fn retried_intake_returns_the_first_order(store: &dyn Store) {
     assert_eq!(numbers, vec![2, 1], "no number was spent on the replays");
 }
 
+/// The same idempotency key with the same content replays the first order; with a different
+/// description it is refused naming the first order and nothing is written — also when both
+/// tries run at the same time.
+pub async fn reused_key_with_other_content_is_refused(store: &dyn Store) {
+    let t = tree(store).await;
+    let c = cast(&t);
+    let keyed = |k: &str, content: &str| {
+        let mut i = intake(
+            1,
+            &t.county_a.path,
+            "complaint.outage",
+            Channel::Web,
+            Some(k),
+        );
+        i.content = content.to_owned();
+        i
+    };
+    let opts = IntakeOptions::default();
+    let count = || async {
+        store
+            .list_orders(&OrderFilter::default(), &t.hq.path, PageRequest::first())
+            .await
+            .expect("list")
+            .items
+            .len()
+    };
+    let (first, o1) = store
+        .intake(keyed("msg-1", "小区停电两天无人处理"), opts, &c.agent, t0())
+        .await
+        .expect("first");
+    let (same, o2) = store
+        .intake(
+            keyed("msg-1", "小区停电两天无人处理"),
+            opts,
+            &c.agent,
+            at(1),
+        )
+        .await
+        .expect("same content");
+    assert_eq!((o1, o2), (IntakeOutcome::Created, IntakeOutcome::Replayed));
+    assert_eq!(same, first);
+    assert_eq!(count().await, 1);
+
+    let refused = store
+        .intake(
+            keyed("msg-1", "电表读数异常，电费翻倍"),
+            opts,
+            &c.agent,
+            at(2),
+        )
+        .await;
+    match refused {
+        Err(WorkOrderStoreError::IdempotencyKeyReused { first: n }) => {
+            assert_eq!(n, first.order.number);
+        }
+        other => panic!("expected IdempotencyKeyReused, got {other:?}"),
+    }
+    assert_eq!(count().await, 1, "a refused reuse writes nothing");
+    let stored = store.get_order(&first.order.number, &t.hq.path).await;
+    assert_eq!(stored.expect("get"), Some(first.clone()));
+
+    let (a, b) = tokio::join!(
+        store.intake(
+            keyed("msg-2", "小区停电两天无人处理"),
+            opts,
+            &c.agent,
+            at(3)
+        ),
+        store.intake(
+            keyed("msg-2", "电表读数异常，电费翻倍"),
+            opts,
+            &c.agent,
+            at(3)
+        ),
+    );
+    let (won, lost) = match (a, b) {
+        (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
+        other => panic!("expected one order and one refusal, got {other:?}"),
+    };
+    assert_eq!(won.1, IntakeOutcome::Created);
+    assert!(
+        matches!(lost, WorkOrderStoreError::IdempotencyKeyReused { first: n } if n == won.0.order.number),
+        "{lost:?}"
+    );
+    assert_eq!(count().await, 2);
+}
+
 /// Two dispatchers acting on the same version at the same time: exactly one wins, the other
 /// gets `VersionConflict`, and the timeline holds one dispatch.
 pub async fn concurrent_dispatch_has_exactly_one_winner(store: &dyn Store) {

@@ -111,13 +111,21 @@ pub enum WorkOrderStoreError {
     /// The store refused or failed; nothing was written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The idempotency key was already used for an appeal with different content (order
+    /// `first`); nothing was written. A retry must send the same content, a new appeal a new key.
+    #[error("the idempotency key was already used for a different appeal (order {first})")]
+    IdempotencyKeyReused {
+        /// The order the key created first.
+        first: OrderNumber,
+    },
 }
 
 /// Persistence of work orders.
 #[async_trait]
 pub trait WorkOrderStore: Send + Sync {
     /// Takes an appeal. In one transaction: finds a previous order with the intake's
-    /// idempotency key (→ `Replayed`, nothing written), else allocates the next number of the
+    /// idempotency key (→ `Replayed` when its stored `intake_fingerprint` matches, else
+    /// `IdempotencyKeyReused`; nothing written either way), else allocates the next number of the
     /// centre's day (a per-day counter row), links the earlier orders of the same customer or
     /// phone that `is_repeat` accepts, checks the actor may take appeals (`open`), and writes the
     /// order row and its first event. `intake.number` and `intake.repeat_of` are placeholders
@@ -357,6 +365,23 @@ pub fn rebuild(id: i64, events: &[StoredEvent]) -> Result<StoredOrder, StoreErro
             id: id.to_string(),
             reason: e.to_string(),
         })
+}
+
+/// What a key hit answers: the first order (`Replayed`) when the new intake's fingerprint equals
+/// the one stored with the key, else `IdempotencyKeyReused` naming the first order. Orders
+/// written before migration 0005 have no stored fingerprint: they count as the same content and
+/// replay, as every retry did before (refusing them would break retries in flight at upgrade).
+pub fn replay_or_refuse(
+    first: StoredOrder,
+    stored_fingerprint: Option<&str>,
+    fingerprint: &str,
+) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
+    match stored_fingerprint {
+        Some(stored) if stored != fingerprint => Err(WorkOrderStoreError::IdempotencyKeyReused {
+            first: first.order.number,
+        }),
+        _ => Ok((first, IntakeOutcome::Replayed)),
+    }
 }
 
 /// The error of a stale `expected_version`.

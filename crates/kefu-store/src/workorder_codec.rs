@@ -17,6 +17,7 @@ use kefu_domain::workorder::{
     ReturnRecord, Satisfaction, SendBack, State, SubCategoryCode, Supervision, Visit,
 };
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 /// An event as stored: the columns of a timeline row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +169,34 @@ pub fn decode_event(row: EventRow<'_>) -> Result<Event, String> {
         to: state(row.to)?,
         kind,
     })
+}
+
+/// The fingerprint stored with an idempotency key: the SHA-256 (lower-case hex) of a canonical
+/// JSON encoding of what the client said in the intake — channel, caller, appeal type,
+/// sub-category, text, the priority asked for and a manual major reason. Not the order number,
+/// the repeat links, the time or the actor (the store assigns them), nor what the catalogue and
+/// the major rules derive (department, a rule's major reason and the priority it forces), so a
+/// retry after a settings change still matches. The object is built field by field by this one
+/// function, so equal content always gives equal text.
+pub fn intake_fingerprint(i: &Intake) -> String {
+    let (priority, manual) = match &i.major {
+        Some(MajorReason::Manual(r)) => (Some(i.priority.code()), Some(r.as_str())),
+        Some(MajorReason::SubCategory(_) | MajorReason::Keyword(_)) => (None, None),
+        None => (Some(i.priority.code()), None),
+    };
+    let canonical = json!({
+        "channel": i.channel.code(),
+        "caller": caller_json(&i.caller),
+        "appeal_type": i.appeal_type.code(),
+        "sub_category": i.sub_category.as_str(),
+        "content": i.content,
+        "priority": priority,
+        "manual_major": manual,
+    });
+    Sha256::digest(canonical.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn intake_json(i: &Intake) -> Value {

@@ -11,7 +11,7 @@ use kefu_domain::workorder::{
     State, SubCategoryCode, Visit, evolve, replay,
 };
 
-use super::{EventRow, decode_event, decode_order, encode_event, encode_order};
+use super::{EventRow, decode_event, decode_order, encode_event, encode_order, intake_fingerprint};
 
 fn at(min: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_795_000_000 + min * 60, 0).expect("in range")
@@ -241,4 +241,30 @@ fn damaged_rows_name_what_is_wrong() {
     bad_state.to = "limbo";
     assert!(err(bad_state).contains("limbo"));
     assert!(decode_order("{}").is_err());
+}
+
+#[test]
+fn the_fingerprint_covers_the_clients_content_not_what_the_store_assigns() {
+    let first = opened();
+    let fp = intake_fingerprint(&first);
+    assert_eq!(fp.len(), 64, "SHA-256 in hex");
+    let mut retry = first.clone();
+    retry.number = OrderNumber::parse("GD20261123000007").expect("number");
+    retry.repeat_of = vec![first.number];
+    retry.department = DepartmentKind::Operations;
+    assert_eq!(
+        intake_fingerprint(&retry),
+        fp,
+        "assigned and derived fields do not count"
+    );
+    let mut other = first.clone();
+    other.content.push('！');
+    assert_ne!(
+        intake_fingerprint(&other),
+        fp,
+        "another text is another appeal"
+    );
+    let mut other = first;
+    other.channel = Channel::Web;
+    assert_ne!(intake_fingerprint(&other), fp);
 }

@@ -73,6 +73,17 @@ impl From<WorkOrderStoreError> for ApiError {
         match e {
             WorkOrderStoreError::Rule(r) => rule_error(r),
             WorkOrderStoreError::Store(s) => s.into(),
+            WorkOrderStoreError::IdempotencyKeyReused { first } => {
+                let reason = format!(
+                    "this key was already used for a different appeal (order {first}); \
+                     send a retry with the same content, a new appeal with a new key"
+                );
+                ApiError::field_with_code(
+                    ErrorCode::IdempotencyKeyReused,
+                    "Idempotency-Key",
+                    reason,
+                )
+            }
         }
     }
 }
@@ -285,18 +296,21 @@ async fn validate_intake(
     }
 }
 
-/// Take an appeal (受理): the caller becomes its owner. With `Idempotency-Key`, a retry returns
-/// the first order with 200 instead of 201.
+/// Take an appeal (受理): the caller becomes its owner. With `Idempotency-Key`, a retry with the
+/// same content returns the first order with 200 instead of 201; the same key with different
+/// content is refused with 422 `idempotency_key_reused` and nothing is written.
 #[utoipa::path(
     post, path = "/api/v1/work-orders", tag = "work-order", request_body = IntakeRequest,
     params(("Idempotency-Key" = Option<String>, Header,
-        description = "1–128 visible ASCII characters; a retry with the same key returns the first order")),
+        description = "1–128 visible ASCII characters; a retry with the same key and content returns the first order")),
     responses(
         (status = 201, body = OrderDto, headers(("Location" = String))),
         (status = 200, description = "A retry: the order the key created first", body = OrderDto),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`idempotency_key_reused`: the key was already used for a different appeal",
+            body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn intake(

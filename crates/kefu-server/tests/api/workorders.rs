@@ -462,39 +462,61 @@ async fn wrong_role_is_403_and_other_county_is_404(b: Backend) {
     assert_eq!(r.fields(), vec!["number"]);
 }
 
+/// Posts an intake of `content` with `Idempotency-Key: key` as agent A.
+async fn send_keyed(t: &TestApp, cid: i64, key: &str, content: &str) -> (StatusCode, Value) {
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri(ORDERS)
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", t.person("agent_a").token),
+        )
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("Idempotency-Key", key)
+        .body(axum::body::Body::from(complaint(cid, content).to_string()))
+        .unwrap();
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let resp = t.app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+}
+
 async fn intake_with_the_same_key_makes_one_order(b: Backend) {
     let (t, cid) = setup(b).await;
-    let send = |key: &'static str| {
-        let t = &t;
-        async move {
-            let req = axum::http::Request::builder()
-                .method("POST")
-                .uri(ORDERS)
-                .header(
-                    header::AUTHORIZATION,
-                    format!("Bearer {}", t.person("agent_a").token),
-                )
-                .header(header::CONTENT_TYPE, "application/json")
-                .header("Idempotency-Key", key)
-                .body(axum::body::Body::from(complaint(cid, "停电").to_string()))
-                .unwrap();
-            use http_body_util::BodyExt;
-            use tower::ServiceExt;
-            let resp = t.app.clone().oneshot(req).await.unwrap();
-            let status = resp.status();
-            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
-        }
-    };
-    let (s1, first) = send("call-2026-0001").await;
+    let (s1, first) = send_keyed(&t, cid, "call-2026-0001", "停电").await;
     assert_eq!(s1, StatusCode::CREATED, "{first}");
-    let (s2, again) = send("call-2026-0001").await;
+    let (s2, again) = send_keyed(&t, cid, "call-2026-0001", "停电").await;
     assert_eq!(s2, StatusCode::OK, "{again}");
     assert_eq!(again, first);
     assert_eq!(list(&t, "agent_a", "").await, vec![number(&first)]);
-    let (s3, bad) = send("has space").await;
+    let (s3, bad) = send_keyed(&t, cid, "has space", "停电").await;
     assert_eq!(s3, StatusCode::BAD_REQUEST, "{bad}");
     assert_eq!(bad["errors"][0]["field"], "Idempotency-Key");
+}
+
+/// The same key with a different appeal is refused (422 naming the header and the first
+/// order), and nothing is written: the integration learns it, instead of losing the appeal.
+async fn reused_key_with_another_appeal_is_422(b: Backend) {
+    let (t, cid) = setup(b).await;
+    let (s1, first) = send_keyed(&t, cid, "call-2026-0002", "停电").await;
+    assert_eq!(s1, StatusCode::CREATED, "{first}");
+    let (s2, again) = send_keyed(&t, cid, "call-2026-0002", "停电").await;
+    assert_eq!(s2, StatusCode::OK, "{again}");
+    assert_eq!(again, first);
+    let (s3, refused) = send_keyed(&t, cid, "call-2026-0002", "电压不稳，灯一直闪").await;
+    assert_eq!(s3, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["code"], "idempotency_key_reused");
+    assert_eq!(refused["status"], 422);
+    assert_eq!(refused["errors"][0]["field"], "Idempotency-Key");
+    let reason = refused["errors"][0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("already used for a different appeal"),
+        "{reason}"
+    );
+    assert!(reason.contains(number(&first).as_str()), "{reason}");
+    assert_eq!(list(&t, "agent_a", "").await, vec![number(&first)]);
 }
 
 async fn concurrent_dispatches_have_one_winner(b: Backend) {
@@ -669,6 +691,7 @@ both_stores!(
     illegal_transition_is_409_with_the_allowed_actions,
     wrong_role_is_403_and_other_county_is_404,
     intake_with_the_same_key_makes_one_order,
+    reused_key_with_another_appeal_is_422,
     concurrent_dispatches_have_one_winner,
     reply_missing_fields_names_every_one,
     bad_intake_names_the_fields,
