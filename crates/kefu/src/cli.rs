@@ -209,6 +209,32 @@ pub enum BenchCommand {
     /// `kefu_bench_<ms>` dropped afterwards. The database comes only from that flag, never from
     /// KEFU_DATABASE_URL or kefu.toml, so a benchmark cannot touch a configured database.
     PhoneLookup(PhoneLookupArgs),
+    /// Work-order intake (`POST /api/v1/work-orders`) through the HTTP API against a fresh
+    /// store, with plain single-row INSERTs into a scratch table of the same store as baseline.
+    ///
+    /// The store is chosen as for `phone-lookup`: a temporary SQLite file, or with
+    /// `--database-url postgres://…` a new schema `kefu_bench_<ms>` dropped afterwards.
+    Intake(IntakeArgs),
+}
+
+/// `kefu bench intake`.
+#[derive(Debug, Args)]
+pub struct IntakeArgs {
+    /// Customers to load into the fresh store.
+    #[arg(long, default_value_t = 100_000)]
+    pub customers: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 50)]
+    pub concurrency: usize,
+    /// How long the measured intake phase runs (e.g. 20s, 500ms, 1m).
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Seed of the customer generator and of the clients' choices.
+    #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Stop the intake phase after this many requests even if time remains.
+    #[arg(long, default_value_t = 5_000_000)]
+    pub max_requests: u64,
 }
 
 /// `kefu bench phone-lookup`.

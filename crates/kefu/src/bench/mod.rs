@@ -4,7 +4,11 @@
 //! concurrent keep-alive clients. Two baselines run in the same process with the same
 //! concurrency: the same look-ups called directly on the store (the database's own cost) and
 //! `GET /healthz` (the HTTP floor). Loopback only, bounded in time and in requests.
+//!
+//! `kefu bench intake` (in `intake`) shares the harness below: fresh store, demo customers, an
+//! agent with a credential, the real server and keep-alive clients.
 
+pub mod intake;
 pub mod measure;
 
 use std::path::PathBuf;
@@ -13,15 +17,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use chrono::Utc;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use kefu_domain::auth::{Role, Roles, Username};
-use kefu_domain::customer::Phone;
+use kefu_domain::customer::{CustomerRecord, Phone};
+use kefu_domain::ids::CustomerId;
 use kefu_server::{AppState, ServerConfig};
-use kefu_store::{Actor, CustomerLookup, NewStaff, PageRequest, Session, Store};
+use kefu_store::{Actor, CustomerLookup, NewStaff, PageRequest, Session, Staff, Store};
 use rand::seq::IndexedRandom;
 
 use crate::cli::{BenchAuth, Cli, PhoneLookupArgs};
@@ -95,7 +100,7 @@ pub struct Report {
     pub auth: BenchAuth,
 }
 
-fn ratio(a: f64, b: f64) -> String {
+pub(crate) fn ratio(a: f64, b: f64) -> String {
     if b > 0.0 {
         format!("{:.2}", a / b)
     } else {
@@ -159,13 +164,13 @@ impl Report {
 }
 
 /// Where the fresh store lives, so it can be removed afterwards.
-enum Scratch {
+pub(crate) enum Scratch {
     Sqlite(PathBuf),
     Postgres(DatabaseUrl, String),
 }
 
 impl Scratch {
-    async fn remove(self) {
+    pub(crate) async fn remove(self) {
         match self {
             Scratch::Sqlite(dir) => {
                 if let Err(e) = std::fs::remove_dir_all(&dir) {
@@ -181,12 +186,15 @@ impl Scratch {
     }
 }
 
-async fn fresh_store(opts: &PhoneLookupOptions) -> anyhow::Result<(Arc<dyn Store>, Scratch)> {
+/// A fresh, migrated store: a temporary SQLite file, or a new PostgreSQL schema `kefu_bench_<ms>`.
+pub(crate) async fn fresh_store(
+    database_url: Option<&DatabaseUrl>,
+) -> anyhow::Result<(Arc<dyn Store>, Scratch)> {
     let stamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or(0);
-    let (database, scratch) = match &opts.database_url {
+    let (database, scratch) = match database_url {
         Some(url) => {
             anyhow::ensure!(url.is_postgres(), "--database-url must be postgres://…");
             let schema = format!("kefu_bench_{stamp}");
@@ -217,9 +225,149 @@ async fn fresh_store(opts: &PhoneLookupOptions) -> anyhow::Result<(Arc<dyn Store
     }
 }
 
+/// The keep-alive HTTP client of the benchmarks.
+pub(crate) type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// A loaded store served on loopback, with an agent of the province and its credential.
+pub(crate) struct Harness {
+    pub staff: Staff,
+    /// Header name and value the clients authenticate with.
+    pub credential: Arc<(hyper::header::HeaderName, String)>,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    pub client: HttpClient,
+    pub loaded: usize,
+    pub load_time: Duration,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Harness {
+    /// Creates the demo organisation, loads `customers` demo customers (`on_record` sees each
+    /// with its id), calls `after_load`, creates the agent and starts the server.
+    pub(crate) async fn start<A>(
+        store: Arc<dyn Store>,
+        seed: u64,
+        customers: usize,
+        concurrency: usize,
+        auth: BenchAuth,
+        on_record: impl FnMut(&CustomerRecord, CustomerId),
+        after_load: A,
+    ) -> anyhow::Result<Harness>
+    where
+        A: std::future::Future<Output = anyhow::Result<()>>,
+    {
+        let actor = Actor::System("bench");
+        let org = demo::create_org(store.as_ref(), &actor).await?;
+        eprintln!("bench: loading {customers} customers…");
+        let started = Instant::now();
+        let options = DemoOptions { seed, customers };
+        let loaded = demo::load_customers(
+            store.as_ref(),
+            &org,
+            options,
+            Utc::now().date_naive(),
+            on_record,
+        )
+        .await?;
+        let load_time = started.elapsed();
+        eprintln!(
+            "bench: loaded {loaded} customers in {:.1}s",
+            load_time.as_secs_f64()
+        );
+        after_load.await?;
+
+        // An agent of the province: scope over every customer, and allowed to see phones.
+        let province = org
+            .units
+            .get(demo::PROVINCE_CODE)
+            .context("demo province missing")?;
+        let password = crate::commands::generate_password("bench.agent");
+        let staff = store
+            .create_staff(
+                NewStaff {
+                    username: Username::parse("bench.agent").map_err(|e| anyhow::anyhow!("{e}"))?,
+                    display_name: "压测坐席".into(),
+                    org_unit_id: province.id,
+                    department_id: None,
+                    roles: Roles::new(vec![Role::Agent]).map_err(|e| anyhow::anyhow!("{e}"))?,
+                    password_hash: crate::commands::hash_password(&password)?,
+                },
+                &actor,
+            )
+            .await?;
+        let credential = match auth {
+            BenchAuth::Token => {
+                let (token, hash) = kefu_server::token::new_api_token();
+                store
+                    .create_api_token(staff.id, "bench", &hash, &actor)
+                    .await?;
+                (hyper::header::AUTHORIZATION, format!("Bearer {token}"))
+            }
+            BenchAuth::Session => {
+                let (secret, hash) = kefu_server::token::new_session_token();
+                let now = Utc::now();
+                let session = Session {
+                    staff_id: staff.id,
+                    csrf_token: kefu_server::token::new_csrf_token(),
+                    created_at: now,
+                    expires_at: now + chrono::Duration::hours(1),
+                };
+                store.create_session(&hash, &session).await?;
+                let cookie = format!("{}={secret}", kefu_server::auth::SESSION_COOKIE);
+                (hyper::header::COOKIE, cookie)
+            }
+        };
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(store.clone(), ServerConfig::default());
+        let server = tokio::spawn(kefu_server::serve(listener, state, async {
+            stopped.await.ok();
+        }));
+
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client: HttpClient = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(concurrency)
+            .build(connector);
+        Ok(Harness {
+            staff,
+            credential: Arc::new(credential),
+            base: format!("http://{addr}"),
+            client,
+            loaded,
+            load_time,
+            stop,
+            server,
+        })
+    }
+
+    /// Stops the server and waits (at most 10 s) for it to end.
+    pub(crate) async fn stop(self) {
+        self.stop.send(()).ok();
+        match tokio::time::timeout(Duration::from_secs(10), self.server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "bench server ended with an error"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "bench server task failed"),
+            Err(_) => tracing::warn!("bench server did not stop within 10s"),
+        }
+    }
+}
+
+/// Prints the first failure of each phase that had any.
+pub(crate) fn print_errors(phases: &[(&str, &Measurement)]) {
+    for (name, m) in phases {
+        if let Some(e) = &m.first_error {
+            eprintln!("bench: {name}: {} errors, first: {e}", m.errors);
+        }
+    }
+}
+
 /// Runs the benchmark and removes its store afterwards.
 pub async fn phone_lookup(opts: PhoneLookupOptions) -> anyhow::Result<Report> {
-    let (store, scratch) = fresh_store(&opts).await?;
+    let (store, scratch) = fresh_store(opts.database_url.as_ref()).await?;
     let analyze = match (&scratch, opts.analyze) {
         (Scratch::Postgres(url, schema), true) => Some((url.clone(), schema.clone())),
         _ => None,
@@ -234,93 +382,33 @@ async fn run_on(
     opts: &PhoneLookupOptions,
     analyze: Option<(DatabaseUrl, String)>,
 ) -> anyhow::Result<Report> {
-    let actor = Actor::System("bench");
-    let org = demo::create_org(store.as_ref(), &actor).await?;
-    eprintln!("bench: loading {} customers…", opts.customers);
-    let started = Instant::now();
     let mut phones: Vec<String> = Vec::with_capacity(opts.customers);
-    let options = DemoOptions {
-        seed: opts.seed,
-        customers: opts.customers,
+    let analyzed = analyze.is_some();
+    let after_load = async {
+        if let Some((url, schema)) = analyze {
+            let n = crate::db::analyze_pg_schema(&url, &schema).await?;
+            eprintln!("bench: ANALYZE on {n} tables of {schema}");
+        }
+        Ok(())
     };
-    let loaded = demo::load_customers(
-        store.as_ref(),
-        &org,
-        options,
-        Utc::now().date_naive(),
-        |r| phones.extend(r.phones.iter().map(|p| p.as_str().to_owned())),
+    let harness = Harness::start(
+        store.clone(),
+        opts.seed,
+        opts.customers,
+        opts.concurrency,
+        opts.auth,
+        |r, _| phones.extend(r.phones.iter().map(|p| p.as_str().to_owned())),
+        after_load,
     )
     .await?;
-    let load_time = started.elapsed();
-    eprintln!(
-        "bench: loaded {loaded} customers in {:.1}s",
-        load_time.as_secs_f64()
-    );
     anyhow::ensure!(!phones.is_empty(), "no phones were generated");
-    let analyzed = analyze.is_some();
-    if let Some((url, schema)) = analyze {
-        let n = crate::db::analyze_pg_schema(&url, &schema).await?;
-        eprintln!("bench: ANALYZE on {n} tables of {schema}");
-    }
 
-    // An agent of the province: scope over every customer, and allowed to see phones.
-    let province = org
-        .units
-        .get(demo::PROVINCE_CODE)
-        .context("demo province missing")?;
-    let password = crate::commands::generate_password("bench.agent");
-    let staff = store
-        .create_staff(
-            NewStaff {
-                username: Username::parse("bench.agent").map_err(|e| anyhow::anyhow!("{e}"))?,
-                display_name: "压测坐席".into(),
-                org_unit_id: province.id,
-                department_id: None,
-                roles: Roles::new(vec![Role::Agent]).map_err(|e| anyhow::anyhow!("{e}"))?,
-                password_hash: crate::commands::hash_password(&password)?,
-            },
-            &actor,
-        )
-        .await?;
-    let credential = match opts.auth {
-        BenchAuth::Token => {
-            let (token, hash) = kefu_server::token::new_api_token();
-            store
-                .create_api_token(staff.id, "bench", &hash, &actor)
-                .await?;
-            (hyper::header::AUTHORIZATION, format!("Bearer {token}"))
-        }
-        BenchAuth::Session => {
-            let (secret, hash) = kefu_server::token::new_session_token();
-            let now = Utc::now();
-            let session = Session {
-                staff_id: staff.id,
-                csrf_token: kefu_server::token::new_csrf_token(),
-                created_at: now,
-                expires_at: now + chrono::Duration::hours(1),
-            };
-            store.create_session(&hash, &session).await?;
-            let cookie = format!("{}={secret}", kefu_server::auth::SESSION_COOKIE);
-            (hyper::header::COOKIE, cookie)
-        }
-    };
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(store.clone(), ServerConfig::default());
-    let server = tokio::spawn(kefu_server::serve(listener, state, async {
-        stopped.await.ok();
-    }));
-
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    let client: Client<HttpConnector, Empty<Bytes>> = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(opts.concurrency)
-        .build(connector);
     let phones = Arc::new(phones);
-    let auth = Arc::new(credential);
-    let base = format!("http://{addr}");
+    let (client, auth, base) = (
+        harness.client.clone(),
+        harness.credential.clone(),
+        harness.base.clone(),
+    );
 
     let lookup = {
         let (client, phones, auth, base) =
@@ -342,6 +430,7 @@ async fn run_on(
     )
     .await;
     if let Some(e) = warm.first_error.as_ref().filter(|_| warm.requests == 0) {
+        harness.stop().await;
         anyhow::bail!("the phone look-up fails: {e}");
     }
     eprintln!("bench: HTTP phone look-up for {:?}…", opts.duration);
@@ -355,7 +444,7 @@ async fn run_on(
     .await;
 
     eprintln!("bench: store-only look-up for {:?}…", opts.duration);
-    let scope = staff.org_path.clone();
+    let scope = harness.staff.org_path.clone();
     let direct = {
         let (store, phones, scope) = (store.clone(), phones.clone(), scope.clone());
         move |mut rng: rand::rngs::StdRng| {
@@ -405,22 +494,14 @@ async fn run_on(
     )
     .await;
 
-    stop.send(()).ok();
-    match tokio::time::timeout(Duration::from_secs(10), server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "bench server ended with an error"),
-        Ok(Err(e)) => tracing::warn!(error = %e, "bench server task failed"),
-        Err(_) => tracing::warn!("bench server did not stop within 10s"),
-    }
-    for (name, m) in [
+    let loaded = harness.loaded;
+    let load_time = harness.load_time;
+    harness.stop().await;
+    print_errors(&[
         ("HTTP look-up", &http),
         ("store only", &store_only),
         ("healthz", &healthz),
-    ] {
-        if let Some(e) = &m.first_error {
-            eprintln!("bench: {name}: {} errors, first: {e}", m.errors);
-        }
-    }
+    ]);
     Ok(Report {
         backend: store.backend(),
         customers: loaded,
@@ -434,17 +515,12 @@ async fn run_on(
     })
 }
 
-/// One GET, reading the whole body; `Err` unless the status is 200.
-async fn get(
-    client: &Client<HttpConnector, Empty<Bytes>>,
-    uri: &str,
-    credential: Option<(&hyper::header::HeaderName, &str)>,
+/// Sends `req`, reading the whole body; `Err` unless the status is `expected`.
+pub(crate) async fn send(
+    client: &HttpClient,
+    req: hyper::Request<Full<Bytes>>,
+    expected: hyper::StatusCode,
 ) -> Result<(), String> {
-    let mut req = hyper::Request::get(uri);
-    if let Some((name, value)) = credential {
-        req = req.header(name, value);
-    }
-    let req = req.body(Empty::new()).map_err(|e| e.to_string())?;
     let resp = client.request(req).await.map_err(|e| e.to_string())?;
     let status = resp.status();
     let body = resp
@@ -453,7 +529,7 @@ async fn get(
         .await
         .map_err(|e| e.to_string())?
         .to_bytes();
-    if status == hyper::StatusCode::OK {
+    if status == expected {
         Ok(())
     } else {
         Err(format!(
@@ -461,6 +537,20 @@ async fn get(
             String::from_utf8_lossy(&body[..body.len().min(300)])
         ))
     }
+}
+
+/// One GET, reading the whole body; `Err` unless the status is 200.
+async fn get(
+    client: &HttpClient,
+    uri: &str,
+    credential: Option<(&hyper::header::HeaderName, &str)>,
+) -> Result<(), String> {
+    let mut req = hyper::Request::get(uri);
+    if let Some((name, value)) = credential {
+        req = req.header(name, value);
+    }
+    let req = req.body(Full::default()).map_err(|e| e.to_string())?;
+    send(client, req, hyper::StatusCode::OK).await
 }
 
 #[cfg(test)]

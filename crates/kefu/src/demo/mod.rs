@@ -18,7 +18,7 @@ use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use kefu_domain::auth::{Roles, Username};
 use kefu_domain::customer::CustomerRecord;
-use kefu_domain::ids::OrgUnitId;
+use kefu_domain::ids::{CustomerId, OrgUnitId};
 use kefu_domain::org::OrgCode;
 use kefu_store::{Actor, NewStaff, Store};
 
@@ -88,13 +88,14 @@ pub fn validate(
 }
 
 /// Generates `options.customers` customers into the units of `org` and stores them in batches.
-/// `on_record` sees each record before it is stored (the benchmark collects phones with it).
+/// `on_record` sees each record with the id it was stored under (the benchmarks collect phones
+/// and ids with it).
 pub async fn load_customers(
     store: &dyn Store,
     org: &CreatedOrg,
     options: DemoOptions,
     today: NaiveDate,
-    mut on_record: impl FnMut(&CustomerRecord),
+    mut on_record: impl FnMut(&CustomerRecord, CustomerId),
 ) -> anyhow::Result<usize> {
     let total = options.customers.min(MAX_CUSTOMERS);
     let actor = Actor::System("demo");
@@ -109,12 +110,15 @@ pub async fn load_customers(
         if batch.is_empty() {
             break;
         }
-        batch.iter().for_each(&mut on_record);
         let n = batch.len();
-        store
-            .create_customers(batch, &actor, Utc::now())
+        let ids = store
+            .create_customers(batch.clone(), &actor, Utc::now())
             .await
             .context("storing demo customers")?;
+        batch
+            .iter()
+            .zip(ids)
+            .for_each(|(record, id)| on_record(record, id));
         stored += n;
         tracing::debug!(stored, total, "demo customers stored");
     }
@@ -173,7 +177,7 @@ pub async fn ensure_demo(
     let org = create_org(store, &actor).await?;
     let staff = create_staff(store, &org, hash).await?;
     let today = Utc::now().date_naive();
-    let customers = load_customers(store, &org, options, today, |_| {}).await?;
+    let customers = load_customers(store, &org, options, today, |_, _| {}).await?;
     Ok(DemoOutcome::Created {
         units: org.units.len(),
         staff,

@@ -263,6 +263,51 @@ fn bench_phone_lookup_measures_a_fresh_postgres_schema() {
 }
 
 #[test]
+fn bench_intake_measures_a_fresh_sqlite_store_and_removes_it() {
+    let backend = Backend::sqlite();
+    let mut cmd = backend.kefu();
+    cmd.args([
+        "bench",
+        "intake",
+        "--customers",
+        "200",
+        "--concurrency",
+        "2",
+        "--duration",
+        "1s",
+    ]);
+    let tmp = backend.data_dir().expect("dir").to_path_buf();
+    cmd.env("TMPDIR", &tmp);
+    let out = run(&mut cmd, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(
+        table.contains("| orders/s ÷ plain rows/s |"),
+        "no header in {table}"
+    );
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("| sqlite | 200 | 2 |"))
+        .unwrap_or_else(|| panic!("no result row in {table}"));
+    assert!(row.ends_with("| 0 |"), "errors in {row}");
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    let orders: u64 = cells[4].parse().expect("orders");
+    assert!(orders > 0, "{row}");
+    // The baseline inserted as many rows as orders were taken.
+    assert!(
+        cells[8].starts_with(&format!("{orders} · ")),
+        "baseline rows in {row}"
+    );
+
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
+        .expect("read tmp")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("kefu-bench-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
 fn calendar_add_prints_the_deadline_of_a_limit() {
     let env = Backend::sqlite();
     let out = run(
