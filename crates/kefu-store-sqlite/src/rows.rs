@@ -1,53 +1,16 @@
 //! Rows as read from SQLite and their conversion to domain values; any value that breaks a
 //! domain rule becomes `StoreError::Corrupt` naming the row.
 
-use chrono::Utc;
 use kefu_domain::auth::{Role, Roles, Username};
-use kefu_domain::customer::{
-    AccountNumber, BusinessFormat, CustomerName, CustomerRecord, CustomerStatus, Grid, IdDocument,
-    IdKind, Phone, Scale, ServiceGrade, SpecialDate, SpecialDateKind, UsageCategory, ValueTier,
-    Voltage,
-};
-use kefu_domain::ids::{ApiTokenId, CustomerId, DepartmentId, OrgUnitId, StaffId};
-use kefu_domain::org::{DepartmentKind, OrgCode, OrgLevel, OrgPath};
+use kefu_domain::customer::SpecialDate;
+use kefu_domain::ids::{ApiTokenId, DepartmentId, OrgUnitId, StaffId};
+use kefu_domain::org::{DepartmentKind, OrgCode, OrgLevel};
+use kefu_store::decode::CustomerColumns;
 use kefu_store::{ApiToken, AuditEntry, Customer, Department, OrgUnit, Session, Staff, StoreError};
 
 use crate::from_ms;
 
-fn corrupt(entity: &'static str, id: i64, reason: impl Into<String>) -> StoreError {
-    StoreError::Corrupt {
-        entity,
-        id: id.to_string(),
-        reason: reason.into(),
-    }
-}
-
-/// Parses a stored enum code, or reports the row as corrupt.
-pub(crate) fn code<T>(
-    entity: &'static str,
-    id: i64,
-    column: &str,
-    value: &str,
-    from_code: fn(&str) -> Option<T>,
-) -> Result<T, StoreError> {
-    from_code(value).ok_or_else(|| corrupt(entity, id, format!("unknown {column} '{value}'")))
-}
-
-fn opt_code<T>(
-    entity: &'static str,
-    id: i64,
-    column: &str,
-    value: Option<&str>,
-    from_code: fn(&str) -> Option<T>,
-) -> Result<Option<T>, StoreError> {
-    value
-        .map(|v| code(entity, id, column, v, from_code))
-        .transpose()
-}
-
-pub(crate) fn path(entity: &'static str, id: i64, s: &str) -> Result<OrgPath, StoreError> {
-    OrgPath::from_stored(s).ok_or_else(|| corrupt(entity, id, format!("bad org path '{s}'")))
-}
+pub(crate) use kefu_store::decode::{code, corrupt, path};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct OrgUnitRow {
@@ -275,32 +238,14 @@ pub(crate) struct SpecialDateRow {
 
 impl SpecialDateRow {
     pub fn into_domain(self) -> Result<SpecialDate, StoreError> {
-        const E: &str = "customer";
-        let id = self.customer_id;
-        let kind = code(
-            E,
-            id,
-            "special date kind",
+        kefu_store::decode::special_date(
+            self.customer_id,
             &self.kind,
-            SpecialDateKind::from_code,
-        )?;
-        let month = u32::try_from(self.month).map_err(|_| corrupt(E, id, "bad month"))?;
-        let day = u32::try_from(self.day).map_err(|_| corrupt(E, id, "bad day"))?;
-        let year = self
-            .year
-            .map(i32::try_from)
-            .transpose()
-            .map_err(|_| corrupt(E, id, "bad year"))?;
-        if chrono::NaiveDate::from_ymd_opt(year.unwrap_or(2000), month, day).is_none() {
-            return Err(corrupt(E, id, format!("bad special date {month}-{day}")));
-        }
-        Ok(SpecialDate {
-            kind,
-            month,
-            day,
-            year,
-            label: self.label,
-        })
+            self.month,
+            self.day,
+            self.year,
+            self.label,
+        )
     }
 }
 
@@ -313,71 +258,30 @@ impl CustomerRow {
         special_dates: Vec<SpecialDate>,
     ) -> Result<Customer, StoreError> {
         const E: &str = "customer";
-        let id = self.id;
-        let bad = |e: kefu_domain::FieldError| corrupt(E, id, e.to_string());
-        let id_document = match (self.id_kind.as_deref(), self.id_number.as_deref()) {
-            (Some(k), Some(n)) => {
-                let kind = code(E, id, "id_kind", k, IdKind::from_code)?;
-                Some(IdDocument::parse(kind, n, Utc::now().date_naive()).map_err(bad)?)
-            }
-            (None, None) => None,
-            _ => return Err(corrupt(E, id, "id_kind and id_number must be set together")),
-        };
-        let record = CustomerRecord {
-            account_number: AccountNumber::parse(&self.account_number).map_err(bad)?,
-            name: CustomerName::parse(&self.name).map_err(bad)?,
-            id_document,
-            phones: phones
-                .iter()
-                .map(|p| Phone::parse(p).map_err(bad))
-                .collect::<Result<_, _>>()?,
+        CustomerColumns {
+            id: self.id,
+            account_number: self.account_number,
+            name: self.name,
+            id_kind: self.id_kind,
+            id_number: self.id_number,
             address: self.address,
-            supply_unit_id: OrgUnitId(self.supply_unit_id),
-            grid: code(E, id, "grid", &self.grid, Grid::from_code)?,
-            usage_category: code(
-                E,
-                id,
-                "usage_category",
-                &self.usage_category,
-                UsageCategory::from_code,
-            )?,
-            voltage: code(E, id, "voltage", &self.voltage, Voltage::from_code)?,
+            supply_unit_id: self.supply_unit_id,
+            supply_unit_path: self.supply_unit_path,
+            grid: self.grid,
+            usage_category: self.usage_category,
+            voltage: self.voltage,
             contract_capacity_kva: self.contract_capacity_kva,
             industry: self.industry,
-            business_format: opt_code(
-                E,
-                id,
-                "business_format",
-                self.business_format.as_deref(),
-                BusinessFormat::from_code,
-            )?,
-            scale: opt_code(E, id, "scale", self.scale.as_deref(), Scale::from_code)?,
-            value_tier: opt_code(
-                E,
-                id,
-                "value_tier",
-                self.value_tier.as_deref(),
-                ValueTier::from_code,
-            )?,
-            service_grade: opt_code(
-                E,
-                id,
-                "service_grade",
-                self.service_grade.as_deref(),
-                ServiceGrade::from_code,
-            )?,
-            tags,
-            special_dates,
-        };
-        Ok(Customer {
-            id: CustomerId(id),
-            record,
-            supply_unit_path: path(E, id, &self.supply_unit_path)?,
-            status: code(E, id, "status", &self.status, CustomerStatus::from_code)?,
+            business_format: self.business_format,
+            scale: self.scale,
+            value_tier: self.value_tier,
+            service_grade: self.service_grade,
+            status: self.status,
             retired_reason: self.retired_reason,
             version: self.version,
-            created_at: from_ms(E, id, self.created_at)?,
-            updated_at: from_ms(E, id, self.updated_at)?,
-        })
+            created_at: from_ms(E, self.id, self.created_at)?,
+            updated_at: from_ms(E, self.id, self.updated_at)?,
+        }
+        .into_customer(phones, tags, special_dates)
     }
 }

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod catalogue_codec;
 pub mod customer;
+pub mod decode;
 pub mod error;
 pub mod org;
 pub mod page;
