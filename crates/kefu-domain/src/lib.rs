@@ -10,6 +10,7 @@ pub mod customer;
 pub mod ids;
 pub mod mask;
 pub mod org;
+pub mod sla;
 pub mod workorder;
 
 /// A rule violation for one named input field, phrased so the user knows what to fix.

@@ -145,6 +145,22 @@ impl OrgPath {
             .collect()
     }
 
+    /// The path of the unit above this one; `None` for a root.
+    pub fn parent(&self) -> Option<OrgPath> {
+        let inner = self.0.strip_suffix('/')?;
+        let cut = inner.rfind('/')?;
+        (cut > 0).then(|| Self(self.0[..=cut].to_owned()))
+    }
+
+    /// This unit and every unit above it, nearest first.
+    pub fn self_and_ancestors(&self) -> Vec<OrgPath> {
+        let mut out = vec![self.clone()];
+        while let Some(p) = out.last().and_then(OrgPath::parent) {
+            out.push(p);
+        }
+        out
+    }
+
     /// The unit this path ends at.
     pub fn unit(&self) -> Option<OrgUnitId> {
         self.ids().last().copied()

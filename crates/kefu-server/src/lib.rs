@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod org;
 pub mod password;
+pub mod sla;
 pub mod staff;
 pub mod token;
 pub mod ui;
@@ -30,7 +31,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue};
-use kefu_store::Store;
+use kefu_store::{SlaRules, Store};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -58,6 +59,9 @@ pub struct ServerConfig {
     pub login_max_failures: u32,
     /// The window in which failed logins are counted.
     pub login_window: Duration,
+    /// How often the SLA sweep runs (warnings, overdue, escalation); `None` turns it off
+    /// (another process sweeps).
+    pub sla_sweep_interval: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +72,7 @@ impl Default for ServerConfig {
             demo: false,
             login_max_failures: 5,
             login_window: Duration::from_secs(15 * 60),
+            sla_sweep_interval: Some(Duration::from_secs(30)),
         }
     }
 }
@@ -85,6 +90,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// Group-committing writer for audit entries on hot read paths.
     pub audit: Arc<audit::AuditWriter>,
+    /// What deadlines are computed with.
+    pub sla_rules: Arc<SlaRules>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -106,6 +113,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Metrics::new(),
             limiter: Arc::new(limiter),
+            sla_rules: Arc::new(SlaRules::default()),
         }
     }
 }
@@ -159,6 +167,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let purge = tokio::spawn(purge_sessions(state.store.clone()));
+    let sweep = state
+        .config
+        .sla_sweep_interval
+        .map(|every| tokio::spawn(sla::sweep_forever(state.store.clone(), every)));
     // Compute the dummy login hash now, so the first unknown-name login is not the slow one.
     drop(tokio::task::spawn_blocking(|| password::dummy_hash().len()));
     let result = axum::serve(
@@ -168,6 +180,9 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     purge.abort();
+    if let Some(s) = sweep {
+        s.abort();
+    }
     result
 }
 

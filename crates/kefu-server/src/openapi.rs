@@ -98,6 +98,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(workorder::archive))
         .routes(routes!(workorder::assist))
         .routes(routes!(workorder::flag_major))
+        .routes(routes!(workorder::contact))
+        .routes(routes!(workorder::arrive))
+        .routes(routes!(workorder::suspend))
+        .routes(routes!(workorder::resume))
         .routes(routes!(catalogue::get_catalogue, catalogue::save_catalogue))
         .routes(routes!(catalogue::catalogue_history))
         .routes(routes!(

@@ -15,6 +15,7 @@ mod customer_read;
 mod migrate;
 mod org;
 mod rows;
+mod sla;
 mod staff;
 pub mod testing;
 mod workorder;

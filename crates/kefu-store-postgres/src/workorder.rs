@@ -11,6 +11,7 @@ use kefu_domain::workorder::{
     ActorCtx, Command, Event, IdempotencyKey, Intake, Order, OrderNumber, apply, evolve, open,
     replay,
 };
+use kefu_store::sla::{SlaColumns, SlaRules, sla_columns};
 use kefu_store::workorder::{
     allocate_number, in_scope, order_not_found, rebuild, repeat_window_start, repeats_among,
     replay_or_refuse, version_conflict,
@@ -113,6 +114,7 @@ async fn insert_order(
     conn: &mut PgConnection,
     order: &Order,
     fingerprint: Option<&str>,
+    sla: &SlaColumns,
 ) -> Result<i64, sqlx::Error> {
     let c = &OrderColumns::of(order);
     let snapshot = encode_order(order);
@@ -120,9 +122,10 @@ async fn insert_order(
         "INSERT INTO work_orders (number, state, appeal_type, sub_category, channel, priority, \
          major, jurisdiction_path, host_unit_id, host_unit_path, home_unit_path, department, \
          host_department, owner_id, customer_id, caller_phone, idempotency_key, is_repeat, \
-         supervised, chase_count, version, created_at, updated_at, snapshot, intake_fingerprint) \
+         supervised, chase_count, version, created_at, updated_at, snapshot, intake_fingerprint, \
+         sla, due_at, warn_at, sla_check_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21, $22, $23, $24::jsonb, $25) RETURNING id",
+         $18, $19, $20, $21, $22, $23, $24::jsonb, $25, $26, $27, $28, $29) RETURNING id",
     )
     .bind(&c.number)
     .bind(c.state)
@@ -149,6 +152,10 @@ async fn insert_order(
     .bind(c.updated_at)
     .bind(snapshot)
     .bind(fingerprint)
+    .bind(&sla.sla)
+    .bind(sla.due_at)
+    .bind(sla.warn_at)
+    .bind(sla.check_at)
     .fetch_one(&mut *conn)
     .await
 }
@@ -159,13 +166,15 @@ async fn update_order(
     id: i64,
     expected: i64,
     order: &Order,
+    sla: &SlaColumns,
 ) -> Result<bool, StoreError> {
     let c = &OrderColumns::of(order);
     let done = sqlx::query(
         "UPDATE work_orders SET state = $1, appeal_type = $2, sub_category = $3, priority = $4, \
          major = $5, host_unit_id = $6, host_unit_path = $7, home_unit_path = $8, \
          department = $9, host_department = $10, supervised = $11, chase_count = $12, \
-         version = $13, updated_at = $14, snapshot = $15::jsonb WHERE id = $16 AND version = $17",
+         version = $13, updated_at = $14, snapshot = $15::jsonb, sla = $16, due_at = $17, \
+         warn_at = $18, sla_check_at = $19 WHERE id = $20 AND version = $21",
     )
     .bind(c.state)
     .bind(c.appeal_type)
@@ -182,6 +191,10 @@ async fn update_order(
     .bind(c.version)
     .bind(c.updated_at)
     .bind(encode_order(order))
+    .bind(&sla.sla)
+    .bind(sla.due_at)
+    .bind(sla.warn_at)
+    .bind(sla.check_at)
     .bind(id)
     .bind(expected)
     .execute(&mut *conn)
@@ -214,6 +227,7 @@ impl WorkOrderStore for PgStore {
         mut intake: Intake,
         options: IntakeOptions,
         actor: &ActorCtx,
+        rules: &SlaRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
         let key = intake.idempotency_key.clone();
@@ -237,7 +251,8 @@ impl WorkOrderStore for PgStore {
             StoreError::InvalidState(format!("the intake event does not start an order: {e}"))
         })?;
         let stored_fingerprint = key.as_ref().map(|_| fingerprint.as_str());
-        let id = match insert_order(&mut tx, &order, stored_fingerprint).await {
+        let (sla, columns) = sla_columns(&order, &[], rules)?;
+        let id = match insert_order(&mut tx, &order, stored_fingerprint, &columns).await {
             Ok(id) => id,
             Err(e) if is_unique_violation(&e) && key.is_some() => {
                 // Another intake with the same key committed first: return its order if the
@@ -267,7 +282,7 @@ impl WorkOrderStore for PgStore {
         .map_err(db)?;
         insert_events(&mut tx, id, std::slice::from_ref(&event)).await?;
         tx.commit().await.map_err(db)?;
-        Ok((StoredOrder { id, order }, IntakeOutcome::Created))
+        Ok((StoredOrder { id, order, sla }, IntakeOutcome::Created))
     }
 
     async fn apply(
@@ -277,6 +292,7 @@ impl WorkOrderStore for PgStore {
         command: Command,
         actor: &ActorCtx,
         scope: &OrgPath,
+        rules: &SlaRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, Vec<Event>), WorkOrderStoreError> {
         let mut tx = self.write_tx().await?;
@@ -300,12 +316,13 @@ impl WorkOrderStore for PgStore {
         }
         let events = apply(&current.order, command, actor, now)?;
         let order = events.iter().fold(current.order, |o, e| evolve(&o, e));
-        if !update_order(&mut tx, id, expected_version, &order).await? {
+        let (sla, columns) = sla_columns(&order, &current.sla, rules)?;
+        if !update_order(&mut tx, id, expected_version, &order, &columns).await? {
             return Err(version_conflict(version));
         }
         insert_events(&mut tx, id, &events).await?;
         tx.commit().await.map_err(db)?;
-        Ok((StoredOrder { id, order }, events))
+        Ok((StoredOrder { id, order, sla }, events))
     }
 
     async fn get_order(
@@ -333,7 +350,7 @@ impl WorkOrderStore for PgStore {
             .remove(&id)
             .unwrap_or_default();
         // A timeline that does not replay is reported, never shown half.
-        rebuild(id, &events)?;
+        rebuild(id, &events, None)?;
         Ok(events)
     }
 

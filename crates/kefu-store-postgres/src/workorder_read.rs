@@ -110,23 +110,28 @@ pub(crate) async fn orders_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, Option<String>)> =
-        sqlx::query_as("SELECT id, snapshot::text FROM work_orders WHERE id = ANY($1)")
+    let rows: Vec<(i64, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT id, snapshot::text, sla FROM work_orders WHERE id = ANY($1)")
             .bind(ids)
             .fetch_all(&mut *conn)
             .await
             .map_err(db)?;
-    let mut snapshots: HashMap<i64, Option<String>> = rows.into_iter().collect();
+    let mut snapshots: HashMap<i64, (Option<String>, Option<String>)> = rows
+        .into_iter()
+        .map(|(id, snapshot, sla)| (id, (snapshot, sla)))
+        .collect();
     let missing: Vec<i64> = ids
         .iter()
         .copied()
-        .filter(|id| matches!(snapshots.get(id), Some(None)))
+        .filter(|id| matches!(snapshots.get(id), Some((None, _))))
         .collect();
     let mut rebuilt = timelines(conn, &missing).await?;
     ids.iter()
         .map(|id| match snapshots.remove(id) {
-            Some(Some(raw)) => order_from_snapshot(*id, &raw),
-            Some(None) => rebuild(*id, &rebuilt.remove(id).unwrap_or_default()),
+            Some((Some(raw), sla)) => order_from_snapshot(*id, &raw, sla.as_deref()),
+            Some((None, sla)) => {
+                rebuild(*id, &rebuilt.remove(id).unwrap_or_default(), sla.as_deref())
+            }
             None => Err(order_not_found()),
         })
         .collect()
@@ -170,6 +175,14 @@ pub(crate) async fn list(
             Some(false) => qb.push(format!(" AND NOT {column}")),
             None => &mut qb,
         };
+    }
+    if let Some(o) = filter.overdue {
+        if o.yes {
+            qb.push(" AND due_at <= ").push_bind(o.at);
+        } else {
+            qb.push(" AND (due_at IS NULL OR due_at > ").push_bind(o.at);
+            qb.push(")");
+        }
     }
     if let Some(from) = filter.created_from {
         qb.push(" AND created_at >= ").push_bind(from);

@@ -14,6 +14,7 @@ mod customer_read;
 mod migrate;
 mod org;
 mod rows;
+mod sla;
 mod staff;
 pub mod testing;
 mod workorder;

@@ -9,6 +9,7 @@ use kefu_domain::org::OrgPath;
 use kefu_domain::workorder::{
     ActorCtx, Command, Event, Intake, Order, OrderNumber, apply, evolve, open, replay,
 };
+use kefu_store::sla::{SlaColumns, SlaRules, sla_columns};
 use kefu_store::workorder::{
     allocate_number, rebuild, repeat_window_start, repeats_among, replay_or_refuse,
     version_conflict,
@@ -111,6 +112,7 @@ async fn insert_order(
     conn: &mut SqliteConnection,
     order: &Order,
     fingerprint: Option<&str>,
+    sla: &SlaColumns,
 ) -> Result<i64, StoreError> {
     let c = &OrderColumns::of(order);
     let snapshot = encode_order(order);
@@ -118,9 +120,10 @@ async fn insert_order(
         "INSERT INTO work_orders (number, state, appeal_type, sub_category, channel, priority, \
          major, jurisdiction_path, host_unit_id, host_unit_path, home_unit_path, department, \
          host_department, owner_id, customer_id, caller_phone, idempotency_key, is_repeat, \
-         supervised, chase_count, version, created_at, updated_at, snapshot, intake_fingerprint) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         RETURNING id",
+         supervised, chase_count, version, created_at, updated_at, snapshot, intake_fingerprint, \
+         sla, due_at, warn_at, sla_check_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
+         ?, ?, ?, ?) RETURNING id",
     )
     .bind(&c.number)
     .bind(c.state)
@@ -147,6 +150,10 @@ async fn insert_order(
     .bind(ms(c.updated_at))
     .bind(snapshot)
     .bind(fingerprint)
+    .bind(&sla.sla)
+    .bind(sla.due_at.map(ms))
+    .bind(sla.warn_at.map(ms))
+    .bind(sla.check_at.map(ms))
     .fetch_one(&mut *conn)
     .await
     .map_err(db)
@@ -158,13 +165,15 @@ async fn update_order(
     id: i64,
     expected: i64,
     order: &Order,
+    sla: &SlaColumns,
 ) -> Result<bool, StoreError> {
     let c = &OrderColumns::of(order);
     let done = sqlx::query(
         "UPDATE work_orders SET state = ?, appeal_type = ?, sub_category = ?, priority = ?, \
          major = ?, host_unit_id = ?, host_unit_path = ?, home_unit_path = ?, department = ?, \
          host_department = ?, supervised = ?, chase_count = ?, version = ?, updated_at = ?, \
-         snapshot = ? WHERE id = ? AND version = ?",
+         snapshot = ?, sla = ?, due_at = ?, warn_at = ?, sla_check_at = ? \
+         WHERE id = ? AND version = ?",
     )
     .bind(c.state)
     .bind(c.appeal_type)
@@ -181,6 +190,10 @@ async fn update_order(
     .bind(c.version)
     .bind(ms(c.updated_at))
     .bind(encode_order(order))
+    .bind(&sla.sla)
+    .bind(sla.due_at.map(ms))
+    .bind(sla.warn_at.map(ms))
+    .bind(sla.check_at.map(ms))
     .bind(id)
     .bind(expected)
     .execute(&mut *conn)
@@ -196,6 +209,7 @@ impl WorkOrderStore for SqliteStore {
         mut intake: Intake,
         options: IntakeOptions,
         actor: &ActorCtx,
+        rules: &SlaRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
         let fingerprint = intake_fingerprint(&intake);
@@ -227,7 +241,14 @@ impl WorkOrderStore for SqliteStore {
             StoreError::InvalidState(format!("the intake event does not start an order: {e}"))
         })?;
         let keyed = order.idempotency_key.is_some();
-        let id = insert_order(&mut tx, &order, keyed.then_some(fingerprint.as_str())).await?;
+        let (sla, columns) = sla_columns(&order, &[], rules)?;
+        let id = insert_order(
+            &mut tx,
+            &order,
+            keyed.then_some(fingerprint.as_str()),
+            &columns,
+        )
+        .await?;
         for (earlier, _) in &repeats {
             sqlx::query("INSERT INTO work_order_repeats (order_id, earlier_id) VALUES (?, ?)")
                 .bind(id)
@@ -238,7 +259,7 @@ impl WorkOrderStore for SqliteStore {
         }
         insert_events(&mut tx, id, std::slice::from_ref(&event)).await?;
         tx.commit().await.map_err(db)?;
-        Ok((StoredOrder { id, order }, IntakeOutcome::Created))
+        Ok((StoredOrder { id, order, sla }, IntakeOutcome::Created))
     }
 
     async fn apply(
@@ -248,6 +269,7 @@ impl WorkOrderStore for SqliteStore {
         command: Command,
         actor: &ActorCtx,
         scope: &OrgPath,
+        rules: &SlaRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, Vec<Event>), WorkOrderStoreError> {
         let mut tx = self.write_tx().await?;
@@ -259,12 +281,13 @@ impl WorkOrderStore for SqliteStore {
         }
         let events = apply(&current.order, command, actor, now)?;
         let order = events.iter().fold(current.order, |o, e| evolve(&o, e));
-        if !update_order(&mut tx, id, expected_version, &order).await? {
+        let (sla, columns) = sla_columns(&order, &current.sla, rules)?;
+        if !update_order(&mut tx, id, expected_version, &order, &columns).await? {
             return Err(version_conflict(version));
         }
         insert_events(&mut tx, id, &events).await?;
         tx.commit().await.map_err(db)?;
-        Ok((StoredOrder { id, order }, events))
+        Ok((StoredOrder { id, order, sla }, events))
     }
 
     async fn get_order(
@@ -292,7 +315,7 @@ impl WorkOrderStore for SqliteStore {
             .remove(&id)
             .unwrap_or_default();
         // A timeline that does not replay is reported, never shown half.
-        rebuild(id, &events)?;
+        rebuild(id, &events, None)?;
         Ok(events)
     }
 

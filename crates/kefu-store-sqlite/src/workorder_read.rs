@@ -118,28 +118,34 @@ pub(crate) async fn orders_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT id, snapshot FROM work_orders WHERE id IN (");
+    let mut qb =
+        QueryBuilder::<Sqlite>::new("SELECT id, snapshot, sla FROM work_orders WHERE id IN (");
     let mut sep = qb.separated(", ");
     for id in ids {
         sep.push_bind(*id);
     }
     qb.push(")");
-    let rows: Vec<(i64, Option<String>)> = qb
+    let rows: Vec<(i64, Option<String>, Option<String>)> = qb
         .build_query_as()
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
-    let mut snapshots: HashMap<i64, Option<String>> = rows.into_iter().collect();
+    let mut snapshots: HashMap<i64, (Option<String>, Option<String>)> = rows
+        .into_iter()
+        .map(|(id, snapshot, sla)| (id, (snapshot, sla)))
+        .collect();
     let missing: Vec<i64> = ids
         .iter()
         .copied()
-        .filter(|id| matches!(snapshots.get(id), Some(None)))
+        .filter(|id| matches!(snapshots.get(id), Some((None, _))))
         .collect();
     let mut rebuilt = timelines(conn, &missing).await?;
     ids.iter()
         .map(|id| match snapshots.remove(id) {
-            Some(Some(raw)) => order_from_snapshot(*id, &raw),
-            Some(None) => rebuild(*id, &rebuilt.remove(id).unwrap_or_default()),
+            Some((Some(raw), sla)) => order_from_snapshot(*id, &raw, sla.as_deref()),
+            Some((None, sla)) => {
+                rebuild(*id, &rebuilt.remove(id).unwrap_or_default(), sla.as_deref())
+            }
             None => Err(order_not_found()),
         })
         .collect()
@@ -165,6 +171,11 @@ fn list_query(
         " INDEXED BY work_orders_repeat"
     } else {
         ""
+    };
+    let hint = if hint.is_empty() && filter.overdue.is_some_and(|o| o.yes) {
+        " INDEXED BY work_orders_due"
+    } else {
+        hint
     };
     let selective = !hint.is_empty()
         || filter.state.is_some()
@@ -204,6 +215,15 @@ fn list_query(
     ] {
         if let Some(v) = value {
             qb.push(format!(" AND {column} = {}", i64::from(v)));
+        }
+    }
+    if let Some(o) = filter.overdue {
+        if o.yes {
+            qb.push(" AND due_at <= ").push_bind(ms(o.at));
+        } else {
+            qb.push(" AND (due_at IS NULL OR due_at > ")
+                .push_bind(ms(o.at));
+            qb.push(")");
         }
     }
     if let Some(from) = filter.created_from {
@@ -330,6 +350,17 @@ mod tests {
                 },
                 province(),
                 "work_orders_repeat",
+            ),
+            (
+                OrderFilter {
+                    overdue: Some(kefu_store::Overdue {
+                        yes: true,
+                        at: chrono::DateTime::UNIX_EPOCH,
+                    }),
+                    ..f()
+                },
+                province(),
+                "work_orders_due",
             ),
         ];
         for (filter, scope, index) in cases {

@@ -16,6 +16,7 @@ pub mod customer;
 pub mod fixtures;
 pub mod lookup;
 pub mod org;
+pub mod sla;
 pub mod staff;
 pub mod workorder;
 pub mod workorder_fixtures;
@@ -27,6 +28,7 @@ pub use catalogue::*;
 pub use customer::*;
 pub use lookup::*;
 pub use org::*;
+pub use sla::*;
 pub use staff::*;
 pub use workorder::*;
 pub use workorder_list::*;
@@ -74,6 +76,11 @@ macro_rules! store_tests {
             batched_audit_entries_keep_their_actors_and_times,
             customer_writes_are_audited,
             complaint_goes_from_intake_to_archive,
+            deadlines_are_stored_with_the_order_and_filtered_by,
+            sweep_raises_each_alert_once_to_the_right_supervisors,
+            transitions_keep_the_alerts_already_raised,
+            suspended_orders_raise_nothing_until_resumed,
+            parallel_sweeps_write_each_alert_once,
             return_then_redispatch_keeps_the_return_chain,
             retried_intake_returns_the_first_order,
             reused_key_with_other_content_is_refused,

@@ -10,6 +10,7 @@ use kefu_store::{
 };
 
 use crate::fixtures::{at, t0, tree};
+use crate::workorder_fixtures::sla;
 use crate::workorder_fixtures::{
     cast, complaint, dispatch_a, intake, ok, reply, step, take, visit,
 };
@@ -147,19 +148,19 @@ pub async fn retried_intake_returns_the_first_order(store: &dyn Store) {
     };
     let opts = IntakeOptions::default();
     let (first, o1) = store
-        .intake(keyed("msg-1"), opts, &c.agent, t0())
+        .intake(keyed("msg-1"), opts, &c.agent, sla(), t0())
         .await
         .expect("first");
     let (again, o2) = store
-        .intake(keyed("msg-1"), opts, &c.agent, at(1))
+        .intake(keyed("msg-1"), opts, &c.agent, sla(), at(1))
         .await
         .expect("retry");
     assert_eq!((o1, o2), (IntakeOutcome::Created, IntakeOutcome::Replayed));
     assert_eq!(again, first);
 
     let (a, b) = tokio::join!(
-        store.intake(keyed("msg-2"), opts, &c.agent, at(2)),
-        store.intake(keyed("msg-2"), opts, &c.agent, at(2)),
+        store.intake(keyed("msg-2"), opts, &c.agent, sla(), at(2)),
+        store.intake(keyed("msg-2"), opts, &c.agent, sla(), at(2)),
     );
     let (a, b) = (a.expect("a"), b.expect("b"));
     assert_eq!(a.0.order.number, b.0.order.number);
@@ -206,7 +207,13 @@ pub async fn reused_key_with_other_content_is_refused(store: &dyn Store) {
             .len()
     };
     let (first, o1) = store
-        .intake(keyed("msg-1", "小区停电两天无人处理"), opts, &c.agent, t0())
+        .intake(
+            keyed("msg-1", "小区停电两天无人处理"),
+            opts,
+            &c.agent,
+            sla(),
+            t0(),
+        )
         .await
         .expect("first");
     let (same, o2) = store
@@ -214,6 +221,7 @@ pub async fn reused_key_with_other_content_is_refused(store: &dyn Store) {
             keyed("msg-1", "小区停电两天无人处理"),
             opts,
             &c.agent,
+            sla(),
             at(1),
         )
         .await
@@ -227,6 +235,7 @@ pub async fn reused_key_with_other_content_is_refused(store: &dyn Store) {
             keyed("msg-1", "电表读数异常，电费翻倍"),
             opts,
             &c.agent,
+            sla(),
             at(2),
         )
         .await;
@@ -245,12 +254,14 @@ pub async fn reused_key_with_other_content_is_refused(store: &dyn Store) {
             keyed("msg-2", "小区停电两天无人处理"),
             opts,
             &c.agent,
+            sla(),
             at(3)
         ),
         store.intake(
             keyed("msg-2", "电表读数异常，电费翻倍"),
             opts,
             &c.agent,
+            sla(),
             at(3)
         ),
     );
@@ -277,8 +288,16 @@ pub async fn concurrent_dispatch_has_exactly_one_winner(store: &dyn Store) {
         ..c.dispatcher.clone()
     };
     let (a, b) = tokio::join!(
-        store.apply(&n, 1, dispatch_a(&t), &c.dispatcher, &t.hq.path, at(1)),
-        store.apply(&n, 1, dispatch_a(&t), &other, &t.hq.path, at(1)),
+        store.apply(
+            &n,
+            1,
+            dispatch_a(&t),
+            &c.dispatcher,
+            &t.hq.path,
+            sla(),
+            at(1)
+        ),
+        store.apply(&n, 1, dispatch_a(&t), &other, &t.hq.path, sla(), at(1)),
     );
     let wins = [a.is_ok(), b.is_ok()];
     assert_eq!(wins.iter().filter(|w| **w).count(), 1, "{a:?} / {b:?}");
@@ -296,7 +315,15 @@ pub async fn concurrent_dispatch_has_exactly_one_winner(store: &dyn Store) {
     let timeline = store.timeline(&n, &t.hq.path).await.expect("timeline");
     assert_eq!(timeline.len(), 2);
     let stale = store
-        .apply(&n, 1, Command::Accept, &c.handler_a, &t.hq.path, at(2))
+        .apply(
+            &n,
+            1,
+            Command::Accept,
+            &c.handler_a,
+            &t.hq.path,
+            sla(),
+            at(2),
+        )
         .await;
     assert!(
         matches!(
@@ -365,7 +392,7 @@ pub async fn order_outside_scope_is_not_found(store: &dyn Store) {
         Err(StoreError::NotFound { .. })
     ));
     let r = store
-        .apply(&n, 1, dispatch_a(&t), &c.dispatcher, b, at(1))
+        .apply(&n, 1, dispatch_a(&t), &c.dispatcher, b, sla(), at(1))
         .await;
     assert!(
         matches!(
@@ -424,8 +451,20 @@ pub async fn order_numbers_are_sequential_per_centre_day(store: &dyn Store) {
     .await;
     assert_eq!(before.order.number.to_string(), "GD20261122000004");
     let (x, y) = tokio::join!(
-        store.intake(complaint(&t), IntakeOptions::default(), &c.agent, at(10)),
-        store.intake(complaint(&t), IntakeOptions::default(), &c.agent, at(10)),
+        store.intake(
+            complaint(&t),
+            IntakeOptions::default(),
+            &c.agent,
+            sla(),
+            at(10)
+        ),
+        store.intake(
+            complaint(&t),
+            IntakeOptions::default(),
+            &c.agent,
+            sla(),
+            at(10)
+        ),
     );
     let mut seqs = [
         x.expect("x").0.order.number.seq(),
@@ -611,6 +650,7 @@ pub async fn unidentified_caller_repeats_by_phone_and_intake_checks_the_role(sto
             stranger.clone(),
             IntakeOptions::default(),
             &c.handler_a,
+            sla(),
             at(1),
         )
         .await;

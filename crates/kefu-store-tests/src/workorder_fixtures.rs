@@ -66,6 +66,8 @@ pub fn intake(
             id: CustomerId(customer),
             supply_unit: unit.clone(),
             phone: Phone::parse(&format!("1380000{customer:04}")).ok(),
+            grid: Some(kefu_domain::customer::Grid::Urban),
+            grade: None,
         },
         appeal_type: sub.appeal_type().unwrap_or(AppealType::Complaint),
         sub_category: sub_category.to_owned(),
@@ -93,7 +95,7 @@ pub fn complaint(t: &Tree) -> Intake {
 /// Takes `intake` as the cast's agent at `now`, expecting a new order.
 pub async fn take(store: &dyn Store, c: &Cast, intake: Intake, now: DateTime<Utc>) -> StoredOrder {
     let (order, outcome) = store
-        .intake(intake, IntakeOptions::default(), &c.agent, now)
+        .intake(intake, IntakeOptions::default(), &c.agent, sla(), now)
         .await
         .expect("intake");
     assert_eq!(outcome, IntakeOutcome::Created);
@@ -116,7 +118,7 @@ pub async fn step(
         .expect("the order exists");
     let version = i64::try_from(current.order.version).expect("small version");
     store
-        .apply(number, version, cmd, by, &t.hq.path, now)
+        .apply(number, version, cmd, by, &t.hq.path, sla(), now)
         .await
         .map(|(o, _)| o)
 }
@@ -164,4 +166,10 @@ pub fn visit(s: Satisfaction) -> Command {
         satisfaction: Some(s),
         comment: "满意".into(),
     }
+}
+
+/// The shipped calendar and default limits, built once for the whole story.
+pub fn sla() -> &'static kefu_store::SlaRules {
+    static RULES: std::sync::OnceLock<kefu_store::SlaRules> = std::sync::OnceLock::new();
+    RULES.get_or_init(kefu_store::SlaRules::default)
 }

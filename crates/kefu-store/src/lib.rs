@@ -17,6 +17,7 @@ pub mod decode;
 pub mod error;
 pub mod org;
 pub mod page;
+pub mod sla;
 pub mod staff;
 pub mod workorder;
 pub mod workorder_codec;
@@ -31,9 +32,10 @@ pub use customer::{
 pub use error::StoreError;
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
+pub use sla::{SlaRules, SlaStore, StoredAlert, SweepBatch};
 pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore, TOKEN_USE_RESOLUTION_SECS};
 pub use workorder::{
-    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, RepeatCandidate, StoredEvent,
+    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Overdue, RepeatCandidate, StoredEvent,
     StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
 };
 
@@ -48,6 +50,7 @@ pub trait Store:
     + AuditStore
     + WorkOrderStore
     + CatalogueStore
+    + SlaStore
     + Send
     + Sync
     + 'static

@@ -21,8 +21,10 @@ use kefu_domain::workorder::{
     replay,
 };
 
+use crate::sla::{SlaRules, decode_tracked};
 use crate::workorder_codec::{EventRow, decode_event, decode_order};
 use crate::{Page, PageRequest, StoreError};
+use kefu_domain::sla::Tracked;
 
 /// The service centre's clock for order numbers: China Standard Time (UTC+8, no summer time).
 pub const CENTRE_UTC_OFFSET_SECS: i32 = 8 * 3600;
@@ -35,13 +37,16 @@ pub fn centre_date(at: DateTime<Utc>) -> NaiveDate {
     }
 }
 
-/// An order as stored: its row id (the list cursor) and the order rebuilt from its timeline.
+/// An order as stored: its row id (the list cursor), the order rebuilt from its timeline, and
+/// the deadlines running on it (`crate::sla`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredOrder {
     /// Row id; lists page by it.
     pub id: i64,
     /// The order.
     pub order: Order,
+    /// The deadlines running now, with the alerts raised for them.
+    pub sla: Vec<Tracked>,
 }
 
 /// Whether an intake created the order or found the one an earlier try with the same
@@ -99,6 +104,17 @@ pub struct OrderFilter {
     pub repeat: Option<bool>,
     /// Watched by a supervisor (督办) and not archived (true) or not (false).
     pub supervised: Option<bool>,
+    /// A running deadline passed (true) or none did (false), as of the instant given.
+    pub overdue: Option<Overdue>,
+}
+
+/// The `overdue` filter: whether an order has a running deadline at or before `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overdue {
+    /// Overdue (true) or not (false).
+    pub yes: bool,
+    /// As of when.
+    pub at: DateTime<Utc>,
 }
 
 /// Why a work-order call failed: the domain refused the command (typed, for 400/403/409), or
@@ -128,19 +144,23 @@ pub trait WorkOrderStore: Send + Sync {
     /// `IdempotencyKeyReused`; nothing written either way), else allocates the next number of the
     /// centre's day (a per-day counter row), links the earlier orders of the same customer or
     /// phone that `is_repeat` accepts, checks the actor may take appeals (`open`), and writes the
-    /// order row and its first event. `intake.number` and `intake.repeat_of` are placeholders
-    /// the store replaces; `intake.idempotency_key` is the key (unique across orders).
+    /// order row (with its deadlines under `sla`) and its first event. `intake.number` and
+    /// `intake.repeat_of` are placeholders the store replaces; `intake.idempotency_key` is the
+    /// key (unique across orders).
     async fn intake(
         &self,
         intake: Intake,
         options: IntakeOptions,
         actor: &ActorCtx,
+        sla: &SlaRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError>;
 
     /// Applies a command to the order read at `expected_version`. In one transaction: loads the
     /// order in `scope` (else NotFound), checks the version (else `VersionConflict`), runs the
-    /// domain's `apply`, appends its events and updates the row `WHERE version = expected`.
+    /// domain's `apply`, appends its events and updates the row `WHERE version = expected`,
+    /// with the deadlines recomputed under `sla` (alerts already raised carried over).
+    #[allow(clippy::too_many_arguments)]
     async fn apply(
         &self,
         number: &OrderNumber,
@@ -148,6 +168,7 @@ pub trait WorkOrderStore: Send + Sync {
         command: Command,
         actor: &ActorCtx,
         scope: &OrgPath,
+        sla: &SlaRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, Vec<Event>), WorkOrderStoreError>;
 
@@ -344,27 +365,39 @@ pub fn decode_stored_event(
         })
 }
 
-/// Reads the order of row `id` from its snapshot column.
-pub fn order_from_snapshot(id: i64, raw: &str) -> Result<StoredOrder, StoreError> {
-    decode_order(raw)
-        .map(|order| StoredOrder { id, order })
-        .map_err(|reason| StoreError::Corrupt {
-            entity: "work_order",
-            id: id.to_string(),
-            reason,
-        })
+/// Reads the order of row `id` from its snapshot column and its deadlines from the `sla`
+/// column.
+pub fn order_from_snapshot(
+    id: i64,
+    raw: &str,
+    sla: Option<&str>,
+) -> Result<StoredOrder, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        entity: "work_order",
+        id: id.to_string(),
+        reason,
+    };
+    let order = decode_order(raw).map_err(corrupt)?;
+    let sla = decode_tracked(sla).map_err(corrupt)?;
+    Ok(StoredOrder { id, order, sla })
 }
 
-/// Rebuilds the order of row `id` from its whole timeline (oldest first).
-pub fn rebuild(id: i64, events: &[StoredEvent]) -> Result<StoredOrder, StoreError> {
+/// Rebuilds the order of row `id` from its whole timeline (oldest first), with the deadlines
+/// of the `sla` column.
+pub fn rebuild(
+    id: i64,
+    events: &[StoredEvent],
+    sla: Option<&str>,
+) -> Result<StoredOrder, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        entity: "work_order",
+        id: id.to_string(),
+        reason,
+    };
     let events: Vec<Event> = events.iter().map(|e| e.event.clone()).collect();
-    replay(&events)
-        .map(|order| StoredOrder { id, order })
-        .map_err(|e| StoreError::Corrupt {
-            entity: "work_order",
-            id: id.to_string(),
-            reason: e.to_string(),
-        })
+    let order = replay(&events).map_err(|e| corrupt(e.to_string()))?;
+    let sla = decode_tracked(sla).map_err(corrupt)?;
+    Ok(StoredOrder { id, order, sla })
 }
 
 /// What a key hit answers: the first order (`Replayed`) when the new intake's fingerprint equals

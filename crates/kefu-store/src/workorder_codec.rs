@@ -8,13 +8,14 @@
 //! wrap it into `StoreError::Corrupt`.
 
 use chrono::{DateTime, Utc};
-use kefu_domain::customer::{CustomerName, Phone};
+use kefu_domain::customer::{CustomerName, Grid, Phone, ServiceGrade};
 use kefu_domain::ids::{CustomerId, OrgUnitId, StaffId};
 use kefu_domain::org::{DepartmentKind, OrgPath};
 use kefu_domain::workorder::{
     AppealType, Assignment, Caller, Channel, Compensation, ContactResult, Event, EventKind, Fault,
     IdempotencyKey, Intake, MajorReason, Order, OrderNumber, Priority, Reply, ReturnReason,
-    ReturnRecord, Satisfaction, SendBack, State, SubCategoryCode, Supervision, Visit,
+    ReturnRecord, Satisfaction, SendBack, State, SubCategoryCode, Supervision, SuspendReason,
+    SuspensionRecord, Visit,
 };
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -79,6 +80,13 @@ pub fn encode_event(event: &Event) -> EncodedEvent {
         EventKind::Archived => ("archived", json!({})),
         EventKind::AssistAdded { unit } => ("assist_added", json!({ "unit": unit.as_str() })),
         EventKind::FlaggedMajor(reason) => ("flagged_major", major_json(reason)),
+        EventKind::Contacted { note } => ("contacted", json!({ "note": note })),
+        EventKind::Arrived { note } => ("arrived", json!({ "note": note })),
+        EventKind::Suspended { reason, text } => (
+            "suspended",
+            json!({ "reason": reason.code(), "text": text }),
+        ),
+        EventKind::Resumed { note } => ("resumed", json!({ "note": note })),
     };
     EncodedEvent {
         kind,
@@ -157,6 +165,19 @@ pub fn decode_event(row: EventRow<'_>) -> Result<Event, String> {
             unit: path(&v, "unit")?,
         },
         "flagged_major" => EventKind::FlaggedMajor(major_from(&v)?),
+        "contacted" => EventKind::Contacted {
+            note: opt_text(&v, "note")?,
+        },
+        "arrived" => EventKind::Arrived {
+            note: opt_text(&v, "note")?,
+        },
+        "suspended" => EventKind::Suspended {
+            reason: code(&v, "reason", SuspendReason::from_code)?,
+            text: opt_text(&v, "text")?,
+        },
+        "resumed" => EventKind::Resumed {
+            note: opt_text(&v, "note")?,
+        },
         other => return Err(format!("unknown event kind '{other}'")),
     };
     let state = |s: &str| State::from_code(s).ok_or_else(|| format!("unknown state '{s}'"));
@@ -186,7 +207,7 @@ pub fn intake_fingerprint(i: &Intake) -> String {
     };
     let canonical = json!({
         "channel": i.channel.code(),
-        "caller": caller_json(&i.caller),
+        "caller": caller_identity_json(&i.caller),
         "appeal_type": i.appeal_type.code(),
         "sub_category": i.sub_category.as_str(),
         "content": i.content,
@@ -249,12 +270,30 @@ fn intake_from(v: &Value) -> Result<Intake, String> {
     })
 }
 
+/// The caller with what the archive said of the customer at intake (grid and grade pick the
+/// time limits); absent in events written before they were recorded.
 fn caller_json(caller: &Caller) -> Value {
+    let mut v = caller_identity_json(caller);
+    if let (Caller::Customer { grid, grade, .. }, Value::Object(map)) = (caller, &mut v) {
+        if let Some(g) = grid {
+            map.insert("grid".into(), json!(g.code()));
+        }
+        if let Some(g) = grade {
+            map.insert("grade".into(), json!(g.code()));
+        }
+    }
+    v
+}
+
+/// Who the caller is, as the client said it: what the idempotency fingerprint covers (the
+/// archive's grid and grade are the store's business and may change between retries).
+fn caller_identity_json(caller: &Caller) -> Value {
     match caller {
         Caller::Customer {
             id,
             supply_unit,
             phone,
+            ..
         } => json!({
             "kind": "customer",
             "id": id.0,
@@ -282,6 +321,8 @@ fn caller_from(c: &Value) -> Result<Caller, String> {
             id: CustomerId(int(c, "id")?),
             supply_unit: path(c, "supply_unit")?,
             phone: opt_text(c, "phone")?.map(|p| phone(&p)).transpose()?,
+            grid: opt_code(c, "grid", Grid::from_code)?,
+            grade: opt_code(c, "grade", ServiceGrade::from_code)?,
         },
         "unidentified" => Caller::Unidentified {
             phone: phone(&text(c, "phone")?)?,
@@ -421,7 +462,7 @@ fn number(s: &str) -> Result<OrderNumber, String> {
 /// Encodes the whole order as the row's snapshot (JSON text), so reads need no replay.
 pub fn encode_order(o: &Order) -> String {
     let ms = |t: DateTime<Utc>| t.timestamp_millis();
-    json!({
+    let mut v = json!({
         "number": o.number.to_string(),
         "state": o.state.code(),
         "version": o.version,
@@ -473,8 +514,32 @@ pub fn encode_order(o: &Order) -> String {
         })),
         "reopen_count": o.reopen_count,
         "archived_at": o.archived_at.map(ms),
-    })
-    .to_string()
+    });
+    // The instants the time limits run from, added apart (one `json!` this size hits the macro
+    // recursion limit).
+    if let Value::Object(map) = &mut v {
+        map.insert("clock_from".into(), json!(ms(o.clock_from)));
+        map.insert("dispatched_at".into(), json!(o.dispatched_at.map(ms)));
+        map.insert("contacted_at".into(), json!(o.contacted_at.map(ms)));
+        map.insert("contact_count".into(), json!(o.contact_count));
+        map.insert("arrived_at".into(), json!(o.arrived_at.map(ms)));
+        map.insert("reviewed_at".into(), json!(o.reviewed_at.map(ms)));
+        let suspensions: Vec<Value> = o
+            .suspensions
+            .iter()
+            .map(|s| {
+                json!({
+                    "from": ms(s.from),
+                    "until": s.until.map(ms),
+                    "reason": s.reason.code(),
+                    "text": s.text,
+                    "by": s.by.0,
+                })
+            })
+            .collect();
+        map.insert("suspensions".into(), Value::Array(suspensions));
+    }
+    v.to_string()
 }
 
 /// Decodes a snapshot written by `encode_order`; the error names what is wrong.
@@ -547,9 +612,30 @@ pub fn decode_order(raw: &str) -> Result<Order, String> {
         None | Some(Value::Null) => None,
         Some(r) => Some(reply_from(r)?),
     };
-    let archived_at = match field(&v, "archived_at") {
-        None | Some(Value::Null) => None,
-        Some(_) => Some(instant(&v, "archived_at")?),
+    // Instants absent from snapshots written before the SLA fields existed read as unset.
+    let opt_instant = |key: &str| match field(&v, key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => instant(&v, key).map(Some),
+    };
+    let archived_at = opt_instant("archived_at")?;
+    let opened_at = instant(&v, "opened_at")?;
+    let suspensions = match field(&v, "suspensions") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => list(&v, "suspensions")?
+            .iter()
+            .map(|s| {
+                Ok(SuspensionRecord {
+                    from: instant(s, "from")?,
+                    until: match field(s, "until") {
+                        None | Some(Value::Null) => None,
+                        Some(_) => Some(instant(s, "until")?),
+                    },
+                    reason: code(s, "reason", SuspendReason::from_code)?,
+                    text: opt_text(s, "text")?,
+                    by: StaffId(int(s, "by")?),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?,
     };
     let repeat_of = list(&v, "repeat_of")?
         .iter()
@@ -563,7 +649,7 @@ pub fn decode_order(raw: &str) -> Result<Order, String> {
         number: number(&text(&v, "number")?)?,
         state: code(&v, "state", State::from_code)?,
         version: u64::try_from(int(&v, "version")?).map_err(|_| "version is negative")?,
-        opened_at: instant(&v, "opened_at")?,
+        opened_at,
         updated_at: instant(&v, "updated_at")?,
         channel: code(&v, "channel", Channel::from_code)?,
         caller: caller_from(field(&v, "caller").ok_or("caller is missing")?)?,
@@ -595,6 +681,16 @@ pub fn decode_order(raw: &str) -> Result<Order, String> {
         visit,
         reopen_count: count("reopen_count")?,
         archived_at,
+        clock_from: opt_instant("clock_from")?.unwrap_or(opened_at),
+        dispatched_at: opt_instant("dispatched_at")?,
+        contacted_at: opt_instant("contacted_at")?,
+        contact_count: match field(&v, "contact_count") {
+            None | Some(Value::Null) => 0,
+            Some(_) => count("contact_count")?,
+        },
+        arrived_at: opt_instant("arrived_at")?,
+        reviewed_at: opt_instant("reviewed_at")?,
+        suspensions,
     })
 }
 

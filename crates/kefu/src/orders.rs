@@ -207,7 +207,19 @@ fn what(kind: &EventKind, codes: &HashMap<i64, String>) -> String {
         EventKind::Archived => "archived".into(),
         EventKind::AssistAdded { unit } => format!("assisting unit {}", code_of(codes, unit)),
         EventKind::FlaggedMajor(m) => format!("flagged major, {}", major_text(m)),
+        EventKind::Contacted { note } => format!("contacted the customer{}", opt(note)),
+        EventKind::Arrived { note } => format!("arrived on site{}", opt(note)),
+        EventKind::Suspended { reason, text } => {
+            format!("suspended: {}{}", reason.code(), opt(text))
+        }
+        EventKind::Resumed { note } => format!("resumed{}", opt(note)),
     }
+}
+
+fn opt(text: &Option<String>) -> String {
+    text.as_deref()
+        .map(|t| format!(": {t}"))
+        .unwrap_or_default()
 }
 
 /// `kefu orders show NUMBER`: the order and its whole timeline.
@@ -221,13 +233,15 @@ pub async fn show(config: &Config, args: &OrdersShowArgs) -> anyhow::Result<()> 
         .await?
         .with_context(|| format!("there is no order {number}"))?;
     let timeline = store.timeline(&number, &scope).await?;
+    let alerts = store.alerts(&number, &scope).await?;
     let codes = unit_codes(store.as_ref(), &scope).await?;
     let names = usernames(
         store.as_ref(),
         timeline
             .iter()
             .map(|e| e.event.actor)
-            .chain([stored.order.owner]),
+            .chain([stored.order.owner])
+            .chain(alerts.iter().flat_map(|a| a.supervisors.iter().copied())),
     )
     .await?;
     let o = &stored.order;
@@ -253,6 +267,17 @@ pub async fn show(config: &Config, args: &OrdersShowArgs) -> anyhow::Result<()> 
         println!("repeats     {}", list.join(", "));
     }
     println!("content     {}", o.content);
+    for t in &stored.sla {
+        println!(
+            "due         {} {} ({}{})",
+            t.kind.code(),
+            t.due_at.map_or_else(|| "suspended".to_owned(), local),
+            t.limit.label_zh(),
+            t.raised
+                .map(|r| format!(", {}", r.code()))
+                .unwrap_or_default()
+        );
+    }
     println!();
     println!("version\tat\tby\tfrom\tto\twhat");
     for e in &timeline {
@@ -265,6 +290,20 @@ pub async fn show(config: &Config, args: &OrdersShowArgs) -> anyhow::Result<()> 
             ev.from.map_or("-", |s| s.code()),
             ev.to.code(),
             what(&ev.kind, &codes),
+        );
+    }
+    for a in &alerts {
+        println!(
+            "-\t{}\tsweep\t-\t-\t{} {} → unit {} (supervisors: {})",
+            local(a.raised_at),
+            a.kind.code(),
+            a.level.code(),
+            code_of(&codes, &a.unit),
+            a.supervisors
+                .iter()
+                .map(|s| name(*s))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     Ok(())

@@ -58,7 +58,7 @@ impl Limit {
     }
 
     /// Moves on by `d` of the time this limit counts.
-    fn advance(
+    pub(super) fn advance(
         self,
         calendar: &WorkingCalendar,
         t: DateTime<Utc>,
@@ -219,7 +219,7 @@ fn share(used: Duration, total: Duration, done: bool) -> f64 {
 
 /// Checks suspensions, clips them to start at or after `start`, sorts and merges overlapping
 /// ones; an open suspension swallows every later one.
-fn normalise(
+pub(super) fn normalise(
     start: DateTime<Utc>,
     suspensions: &[Suspension],
 ) -> Result<Vec<Suspension>, DeadlineError> {

@@ -15,6 +15,7 @@ mod arith;
 mod error;
 mod limit;
 mod period;
+mod share;
 mod table;
 mod working;
 mod year_file;

@@ -3,7 +3,7 @@
 use super::catalogue::SubCategory;
 use super::major::MajorReason;
 use super::reply::ReplyInput;
-use super::vocab::{Action, ContactResult, ReturnReason, Satisfaction};
+use super::vocab::{Action, ContactResult, ReturnReason, Satisfaction, SuspendReason};
 use crate::org::{DepartmentKind, OrgPath};
 
 /// The centre's verdict on a reply.
@@ -86,6 +86,28 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+    /// The host unit reached the customer (meets the contact limit).
+    Contact {
+        /// What was agreed (optional).
+        note: String,
+    },
+    /// The repair crew arrived on site (fault repair; meets the arrive limit, starts restore).
+    Arrive {
+        /// What the crew found (optional).
+        note: String,
+    },
+    /// Stop the clock for a reason the rules allow.
+    Suspend {
+        /// Why.
+        reason: SuspendReason,
+        /// Explanation (optional).
+        text: String,
+    },
+    /// Start the clock again.
+    Resume {
+        /// What changed (optional).
+        note: String,
+    },
 }
 
 impl Command {
@@ -105,6 +127,10 @@ impl Command {
             Command::Archive => Action::Archive,
             Command::AddAssist { .. } => Action::AddAssist,
             Command::FlagMajor { .. } => Action::FlagMajor,
+            Command::Contact { .. } => Action::Contact,
+            Command::Arrive { .. } => Action::Arrive,
+            Command::Suspend { .. } => Action::Suspend,
+            Command::Resume { .. } => Action::Resume,
         }
     }
 }

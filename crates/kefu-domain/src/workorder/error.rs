@@ -74,6 +74,18 @@ pub enum WorkOrderError {
     /// The order is major already.
     #[error("the order is already major; nothing to flag")]
     AlreadyMajor,
+    /// Arrival is recorded for fault repairs only.
+    #[error("only fault-repair orders record an arrival on site")]
+    NotFaultRepair,
+    /// The crew's arrival is already recorded.
+    #[error("the arrival on site is already recorded for this round")]
+    AlreadyArrived,
+    /// The clock is already stopped.
+    #[error("the order is already suspended; resume it first")]
+    AlreadySuspended,
+    /// The clock is running.
+    #[error("the order is not suspended; nothing to resume")]
+    NotSuspended,
     /// This supervisor already watches the order.
     #[error("you already supervise this order; it stays on your list until archived")]
     AlreadySupervised,

@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 
 use super::catalogue::SubCategoryCode;
 use super::major::MajorReason;
-use super::order::{Assignment, Intake, Order, ReturnRecord, SendBack, Supervision, Visit};
+use super::order::{
+    Assignment, Intake, Order, ReturnRecord, SendBack, Supervision, SuspensionRecord, Visit,
+};
 use super::reply::Reply;
-use super::vocab::{Action, AppealType, Priority, ReturnReason, State};
+use super::vocab::{Action, AppealType, Priority, ReturnReason, State, SuspendReason};
 use crate::ids::StaffId;
 use crate::org::{DepartmentKind, OrgPath};
 
@@ -98,6 +100,28 @@ pub enum EventKind {
     },
     /// Flagged major by hand.
     FlaggedMajor(MajorReason),
+    /// 联系客户: the host unit reached the customer.
+    Contacted {
+        /// What was agreed.
+        note: Option<String>,
+    },
+    /// 到达现场: the repair crew arrived.
+    Arrived {
+        /// What the crew found.
+        note: Option<String>,
+    },
+    /// 挂起: the clock stopped.
+    Suspended {
+        /// Why.
+        reason: SuspendReason,
+        /// Explanation.
+        text: Option<String>,
+    },
+    /// 解除挂起: the clock runs again.
+    Resumed {
+        /// What changed.
+        note: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -118,6 +142,10 @@ impl EventKind {
             EventKind::Archived => Action::Archive,
             EventKind::AssistAdded { .. } => Action::AddAssist,
             EventKind::FlaggedMajor(_) => Action::FlagMajor,
+            EventKind::Contacted { .. } => Action::Contact,
+            EventKind::Arrived { .. } => Action::Arrive,
+            EventKind::Suspended { .. } => Action::Suspend,
+            EventKind::Resumed { .. } => Action::Resume,
         })
     }
 }
@@ -129,6 +157,14 @@ pub fn evolve(order: &Order, event: &Event) -> Order {
     o.state = event.to;
     o.version = event.version;
     o.updated_at = event.at;
+    // Leaving the unit's hands (reply, return) ends a suspension: the clock it stopped belongs
+    // to the unit's work.
+    if matches!(
+        event.kind,
+        EventKind::Replied(_) | EventKind::Returned { .. } | EventKind::Resumed { .. }
+    ) {
+        o.end_suspension(event.at);
+    }
     match &event.kind {
         EventKind::Opened(intake) => {
             // An intake starts an order afresh; `replay` refuses a second one.
@@ -139,6 +175,7 @@ pub fn evolve(order: &Order, event: &Event) -> Order {
             o.host = Some(assignment.clone());
             o.dispatcher = Some(event.actor);
             o.handler = None;
+            o.dispatched_at = Some(event.at);
         }
         EventKind::Reclassified {
             appeal_type,
@@ -176,7 +213,7 @@ pub fn evolve(order: &Order, event: &Event) -> Order {
             o.reply = Some((**reply).clone());
             o.replied_by = Some(event.actor);
         }
-        EventKind::Approved => {}
+        EventKind::Approved => o.reviewed_at = Some(event.at),
         EventKind::SentBack { reason } => {
             o.send_backs.push(SendBack {
                 at: event.at,
@@ -194,6 +231,11 @@ pub fn evolve(order: &Order, event: &Event) -> Order {
         }
         EventKind::Reopened { .. } => {
             o.reopen_count = o.reopen_count.saturating_add(1);
+            // A reopened appeal is a new round for the customer: its clocks start again.
+            o.clock_from = event.at;
+            o.contacted_at = None;
+            o.arrived_at = None;
+            o.reviewed_at = None;
             o.host = None;
             o.handler = None;
             o.reply = None;
@@ -207,6 +249,19 @@ pub fn evolve(order: &Order, event: &Event) -> Order {
             o.major = Some(reason.clone());
             o.priority = Priority::Major;
         }
+        EventKind::Contacted { .. } => {
+            o.contacted_at.get_or_insert(event.at);
+            o.contact_count = o.contact_count.saturating_add(1);
+        }
+        EventKind::Arrived { .. } => o.arrived_at = Some(event.at),
+        EventKind::Suspended { reason, text } => o.suspensions.push(SuspensionRecord {
+            from: event.at,
+            until: None,
+            reason: *reason,
+            text: text.clone(),
+            by: event.actor,
+        }),
+        EventKind::Resumed { .. } => {}
     }
     o
 }

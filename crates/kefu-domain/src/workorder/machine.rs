@@ -9,7 +9,7 @@ use super::event::{Event, EventKind};
 use super::major::{MAX_MAJOR_REASON_LEN, MajorReason};
 use super::order::{ActorCtx, Assignment, Intake, Order, Visit};
 use super::reply::Reply;
-use super::vocab::{Action, ContactResult, ReturnReason, Satisfaction, State};
+use super::vocab::{Action, AppealType, ContactResult, ReturnReason, Satisfaction, State};
 use crate::FieldError;
 use crate::auth::Role;
 use crate::org::OrgPath;
@@ -32,6 +32,10 @@ pub const MAX_ASSISTING_UNITS: usize = 10;
 pub const MAX_REOPENS: u32 = 10;
 /// Calls without an answer after which the visit ends as "not reached".
 pub const MAX_VISIT_ATTEMPTS: u32 = 3;
+/// The most suspensions of one order (each stops the clock; a supervisor sorts out more).
+pub const MAX_SUSPENSIONS: usize = 20;
+/// The most contact records of one order.
+pub const MAX_CONTACTS: u32 = 50;
 
 /// The roles that may take an appeal (受理): agents, and customer managers for their customers.
 pub const INTAKE_ROLES: &[Role] = &[Role::Agent, Role::CustomerManager];
@@ -42,8 +46,16 @@ pub fn allowed_actions(state: State) -> Vec<Action> {
     let specific: &[Action] = match state {
         State::PendingDispatch | State::Returned | State::Reopened => &[A::Dispatch, A::Reclassify],
         State::Dispatched => &[A::Accept, A::Return, A::Dispatch, A::AddAssist],
-        State::InProgress => &[A::Reply, A::Return, A::AddAssist],
-        State::SentBack => &[A::Reply, A::AddAssist],
+        State::InProgress => &[
+            A::Reply,
+            A::Return,
+            A::AddAssist,
+            A::Contact,
+            A::Arrive,
+            A::Suspend,
+            A::Resume,
+        ],
+        State::SentBack => &[A::Reply, A::AddAssist, A::Contact, A::Suspend, A::Resume],
         State::Replied => &[A::Review],
         State::Reviewed => &[A::Visit],
         State::Visited => &[A::Archive, A::Reopen],
@@ -73,7 +85,11 @@ pub fn targets(state: State, action: Action) -> Vec<State> {
         | Action::Chase
         | Action::Supervise
         | Action::AddAssist
-        | Action::FlagMajor => vec![state],
+        | Action::FlagMajor
+        | Action::Contact
+        | Action::Arrive
+        | Action::Suspend
+        | Action::Resume => vec![state],
         Action::Intake => Vec::new(),
     }
 }
@@ -86,7 +102,14 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Action::Dispatch | Action::Reclassify | Action::AddAssist | Action::Review => {
             &[Role::Dispatcher]
         }
-        Action::Accept | Action::Return | Action::Reply => &[Role::Handler],
+        Action::Accept
+        | Action::Return
+        | Action::Reply
+        | Action::Contact
+        | Action::Arrive
+        | Action::Suspend => &[Role::Handler],
+        // A supervisor may restart a clock a unit forgot to restart.
+        Action::Resume => &[Role::Handler, Role::Supervisor],
         Action::Chase => &[Role::Agent, Role::Supervisor],
         Action::Supervise => &[Role::Supervisor],
         Action::Visit => &[Role::Agent],
@@ -454,6 +477,52 @@ pub fn apply(
                 "say why the appeal is major",
             )?;
             (state, EventKind::FlaggedMajor(MajorReason::Manual(reason)))
+        }
+        Command::Contact { note } => {
+            require_host_handler(order, actor, action)?;
+            let note = text("note", &note, MAX_NOTE_LEN)?;
+            limit(
+                order.contact_count >= MAX_CONTACTS,
+                "contact records",
+                u64::from(MAX_CONTACTS),
+            )?;
+            (state, EventKind::Contacted { note })
+        }
+        Command::Arrive { note } => {
+            require_host_handler(order, actor, action)?;
+            if order.appeal_type != AppealType::FaultRepair {
+                return Err(WorkOrderError::NotFaultRepair);
+            }
+            if order.arrived_at.is_some() {
+                return Err(WorkOrderError::AlreadyArrived);
+            }
+            let note = text("note", &note, MAX_NOTE_LEN)?;
+            (state, EventKind::Arrived { note })
+        }
+        Command::Suspend { reason, text: t } => {
+            require_host_handler(order, actor, action)?;
+            if order.is_suspended() {
+                return Err(WorkOrderError::AlreadySuspended);
+            }
+            let t = text("text", &t, MAX_REASON_LEN)?;
+            limit(
+                order.suspensions.len() >= MAX_SUSPENSIONS,
+                "suspensions",
+                MAX_SUSPENSIONS as u64,
+            )?;
+            (state, EventKind::Suspended { reason, text: t })
+        }
+        Command::Resume { note } => {
+            if actor.roles.has(Role::Supervisor) {
+                require_scope(actor, action, order.home_unit())?;
+            } else {
+                require_host_handler(order, actor, action)?;
+            }
+            if !order.is_suspended() {
+                return Err(WorkOrderError::NotSuspended);
+            }
+            let note = text("note", &note, MAX_NOTE_LEN)?;
+            (state, EventKind::Resumed { note })
         }
     };
     Ok(vec![Event {

@@ -16,8 +16,8 @@
 //! |---|---|---|
 //! | `pending_dispatch`, `returned`, `reopened` | dispatch, reclassify | dispatched, (same) |
 //! | `dispatched` | accept, return, dispatch (re-send), add_assist | in_progress, returned, dispatched, (same) |
-//! | `in_progress` | reply, return, add_assist | replied, returned, (same) |
-//! | `sent_back` | reply, add_assist | replied, (same) |
+//! | `in_progress` | reply, return, add_assist, contact, arrive, suspend, resume | replied, returned, (same) |
+//! | `sent_back` | reply, add_assist, contact, suspend, resume | replied, (same) |
 //! | `replied` | review | reviewed (approve) or sent_back |
 //! | `reviewed` | visit | visited, or reviewed again after no answer (max 3 calls) |
 //! | `visited` | archive, reopen | archived, reopened |
@@ -29,7 +29,8 @@
 //! | intake | agent, customer manager | the actor becomes the owner (首问负责制) |
 //! | dispatch, reclassify | dispatcher | order's unit and target unit in scope; leaving the five-principles suggestion needs a reason |
 //! | add_assist | dispatcher | order's unit and the assisting unit in scope |
-//! | accept, return, reply | handler | actor's unit is the host unit or below it; actor's department, if any, is the assigned one |
+//! | accept, return, reply, contact, arrive, suspend | handler | actor's unit is the host unit or below it; actor's department, if any, is the assigned one |
+//! | resume | handler (as above), supervisor | supervisor: order's unit in scope |
 //! | chase | agent, supervisor | order's unit in scope |
 //! | supervise | supervisor | order's unit in scope; once per supervisor |
 //! | review | dispatcher (the centre) | order's unit in scope; not the staff member who replied |
@@ -57,6 +58,13 @@
 //! - `apply` sees no catalogue or org tree: `Reclassify` carries the catalogue entry and its
 //!   `assess_major`, and the caller (store/API) checks that units exist and have the department.
 //! - Administrators configure the catalogue and rules, but do not act on orders.
+//! - Suspension (挂起) is a flag on the order, not a state: the unit keeps the order and may
+//!   still reply or return it (either ends the suspension). Only the reasons of `SuspendReason`
+//!   exist, so the clock stops only for causes outside the unit's hands. Arrival on site is
+//!   recorded once per round, for fault repairs only.
+//! - Time limits are not decided here: `sla::schedule` reads the instants an order records
+//!   (`clock_from`, `dispatched_at`, `contacted_at`, `arrived_at`, `reviewed_at`, suspensions)
+//!   and the store keeps the deadlines it computes beside the row.
 
 mod catalogue;
 mod command;
@@ -81,9 +89,9 @@ pub use command::{Command, ReviewDecision};
 pub use error::WorkOrderError;
 pub use event::{Event, EventKind, ReplayError, evolve, replay};
 pub use machine::{
-    INTAKE_ROLES, MAX_ASSISTING_UNITS, MAX_CHASES, MAX_NOTE_LEN, MAX_REASON_LEN, MAX_REOPENS,
-    MAX_RETURNS, MAX_SEND_BACKS, MAX_SUPERVISIONS, MAX_VISIT_ATTEMPTS, allowed_actions, apply,
-    check_version, open, roles_for, targets,
+    INTAKE_ROLES, MAX_ASSISTING_UNITS, MAX_CHASES, MAX_CONTACTS, MAX_NOTE_LEN, MAX_REASON_LEN,
+    MAX_REOPENS, MAX_RETURNS, MAX_SEND_BACKS, MAX_SUPERVISIONS, MAX_SUSPENSIONS,
+    MAX_VISIT_ATTEMPTS, allowed_actions, apply, check_version, open, roles_for, targets,
 };
 pub use major::{
     DEFAULT_MAJOR_KEYWORDS, MAX_KEYWORD_LEN, MAX_MAJOR_KEYWORDS, MAX_MAJOR_REASON_LEN, MajorReason,
@@ -94,7 +102,7 @@ pub use number::{
 };
 pub use order::{
     ActorCtx, Assignment, Caller, Intake, IntakeInput, MAX_CONTENT_LEN, Order, ReturnRecord,
-    SendBack, Suggestion, Supervision, Visit, suggest_dispatch,
+    SendBack, Suggestion, Supervision, SuspensionRecord, Visit, suggest_dispatch,
 };
 pub use repeat::{
     AppealKey, Appellant, DEFAULT_REPEAT_WINDOW_DAYS, MAX_REPEAT_WINDOW_DAYS, is_repeat,
@@ -105,5 +113,5 @@ pub use reply::{
 };
 pub use vocab::{
     Action, AppealType, Channel, ContactResult, FaultFinding, Party, Priority, ReturnReason,
-    Satisfaction, State,
+    Satisfaction, State, SuspendReason,
 };

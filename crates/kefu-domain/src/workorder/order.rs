@@ -9,11 +9,11 @@ use super::number::{IdempotencyKey, OrderNumber};
 use super::repeat::Appellant;
 use super::reply::Reply;
 use super::vocab::{
-    AppealType, Channel, ContactResult, Priority, ReturnReason, Satisfaction, State,
+    AppealType, Channel, ContactResult, Priority, ReturnReason, Satisfaction, State, SuspendReason,
 };
 use crate::FieldError;
 use crate::auth::Roles;
-use crate::customer::{CustomerName, MAX_ADDRESS_LEN, Phone};
+use crate::customer::{CustomerName, Grid, MAX_ADDRESS_LEN, Phone, ServiceGrade};
 use crate::ids::{CustomerId, StaffId};
 use crate::org::{DepartmentKind, OrgPath};
 
@@ -31,6 +31,10 @@ pub enum Caller {
         supply_unit: OrgPath,
         /// The number the customer called from or gave, if any.
         phone: Option<Phone>,
+        /// Urban or rural supply, as archived at intake (picks fault-repair limits).
+        grid: Option<Grid>,
+        /// The customer's service grade at intake (limits may differ per grade).
+        grade: Option<ServiceGrade>,
     },
     /// Someone not (yet) in the archive: phone, name and address are all the centre has.
     Unidentified {
@@ -271,6 +275,21 @@ pub struct SendBack {
     pub reason: String,
 }
 
+/// A stretch during which the order's clock stood still (挂起).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuspensionRecord {
+    /// When the clock stopped.
+    pub from: DateTime<Utc>,
+    /// When it started again; `None` while suspended.
+    pub until: Option<DateTime<Utc>>,
+    /// Why.
+    pub reason: SuspendReason,
+    /// Explanation.
+    pub text: Option<String>,
+    /// Who suspended it.
+    pub by: StaffId,
+}
+
 /// The follow-up visit (回访) as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Visit {
@@ -384,6 +403,20 @@ pub struct Order {
     pub reopen_count: u32,
     /// When it was archived.
     pub archived_at: Option<DateTime<Utc>>,
+    /// Where the customer's clocks start: the intake, or the last reopening.
+    pub clock_from: DateTime<Utc>,
+    /// When the host unit last received it (the return limit runs from here).
+    pub dispatched_at: Option<DateTime<Utc>>,
+    /// When the host unit first reached the customer in this round.
+    pub contacted_at: Option<DateTime<Utc>>,
+    /// How many contacts were recorded, over all rounds.
+    pub contact_count: u32,
+    /// When the repair crew arrived on site in this round.
+    pub arrived_at: Option<DateTime<Utc>>,
+    /// When the centre approved the reply (the visit limit runs from here).
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// Every suspension, oldest first; at most the last one is open.
+    pub suspensions: Vec<SuspensionRecord>,
 }
 
 impl Order {
@@ -420,6 +453,27 @@ impl Order {
             visit: None,
             reopen_count: 0,
             archived_at: None,
+            clock_from: at,
+            dispatched_at: None,
+            contacted_at: None,
+            contact_count: 0,
+            arrived_at: None,
+            reviewed_at: None,
+            suspensions: Vec::new(),
+        }
+    }
+
+    /// Whether the clock stands still now.
+    pub fn is_suspended(&self) -> bool {
+        self.suspensions.last().is_some_and(|s| s.until.is_none())
+    }
+
+    /// Closes an open suspension at `at` (no-op when none is open).
+    pub(crate) fn end_suspension(&mut self, at: DateTime<Utc>) {
+        if let Some(s) = self.suspensions.last_mut()
+            && s.until.is_none()
+        {
+            s.until = Some(at.max(s.from));
         }
     }
 

@@ -12,6 +12,7 @@ use crate::org::{DepartmentKind, OrgPath};
 
 mod lifecycle;
 mod property;
+mod sla;
 
 /// HQ 1 → province 2 → city 3 → counties 4 and 5; city 6 is a sibling of city 3.
 fn unit(ids: &[i64]) -> OrgPath {
@@ -117,6 +118,8 @@ fn customer_caller() -> Caller {
         id: CustomerId(77),
         supply_unit: county_a(),
         phone: Phone::parse("13800138000").ok(),
+        grid: Some(crate::customer::Grid::Urban),
+        grade: None,
     }
 }
 
@@ -156,12 +159,16 @@ struct Run {
 
 impl Run {
     fn open(intake: Intake) -> Run {
-        let e = open(intake, &agent(), t0()).unwrap_or_else(|e| panic!("{e}"));
+        Run::open_at(intake, t0())
+    }
+
+    fn open_at(intake: Intake, at: DateTime<Utc>) -> Run {
+        let e = open(intake, &agent(), at).unwrap_or_else(|e| panic!("{e}"));
         let order = replay(std::slice::from_ref(&e)).unwrap_or_else(|e| panic!("{e}"));
         Run {
             order,
             timeline: vec![e],
-            now: t0(),
+            now: at,
         }
     }
 

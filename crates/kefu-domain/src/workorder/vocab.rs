@@ -262,5 +262,24 @@ code_enum! {
         AddAssist = ("add_assist", "增加协办", "Add assisting unit"),
         /// 标记重大
         FlagMajor = ("flag_major", "标记重大", "Flag as major"),
+        /// 联系客户: the host unit records that it reached the customer (the contact limit).
+        Contact = ("contact", "联系客户", "Record contact"),
+        /// 到达现场: a repair crew records its arrival (fault repair's arrive limit).
+        Arrive = ("arrive", "到达现场", "Record arrival on site"),
+        /// 挂起: stop the clock while the rules allow it.
+        Suspend = ("suspend", "挂起", "Suspend"),
+        /// 解挂: start the clock again.
+        Resume = ("resume", "解除挂起", "Resume"),
+    }
+}
+
+code_enum! {
+    /// Why an order may be suspended (挂起): only reasons outside the unit's control stop the
+    /// clock.
+    pub enum SuspendReason {
+        /// 客户联系不上: the customer cannot be reached.
+        CustomerUnreachable = ("customer_unreachable", "客户无法联系", "Customer unreachable"),
+        /// 等待客户: waiting for the customer (documents, a visit date, a decision).
+        WaitingForCustomer = ("waiting_for_customer", "等待客户", "Waiting for the customer"),
     }
 }

@@ -8,12 +8,12 @@ use kefu_domain::ids::OrgUnitId;
 use kefu_domain::org::DepartmentKind;
 use kefu_domain::workorder::{
     Action, Command, ContactResult, FaultFinding, Order, ReplyInput, ReturnReason, ReviewDecision,
-    Satisfaction, assess_major,
+    Satisfaction, SuspendReason, assess_major,
 };
 
 use super::dto::{
-    AssistBody, ChaseBody, DispatchBody, OrderDto, ReasonBody, ReclassifyBody, ReplyBody,
-    ReturnBody, ReviewBody, VersionBody, VisitBody,
+    AssistBody, ChaseBody, DispatchBody, NoteBody, OrderDto, ReasonBody, ReclassifyBody, ReplyBody,
+    ReturnBody, ReviewBody, SuspendBody, VersionBody, VisitBody,
 };
 use super::{act, code, parse_number, require_role, text, unit_in_scope};
 use crate::AppState;
@@ -273,4 +273,33 @@ action!(
     /// 标记重大: flag the order as a major appeal by hand, with a reason.
     flag_major, "/api/v1/work-orders/{number}/flag-major", Action::FlagMajor, ReasonBody,
     |state, caller, number, b| { Command::FlagMajor { reason: text(b.reason) } }
+);
+
+action!(
+    /// 联系客户: the host unit reached the customer (meets the contact limit).
+    contact, "/api/v1/work-orders/{number}/contact", Action::Contact, NoteBody,
+    |state, caller, number, b| { Command::Contact { note: text(b.note) } }
+);
+
+action!(
+    /// 到达现场: the repair crew arrived (fault repair; the restore limit starts).
+    arrive, "/api/v1/work-orders/{number}/arrive", Action::Arrive, NoteBody,
+    |state, caller, number, b| { Command::Arrive { note: text(b.note) } }
+);
+
+action!(
+    /// 挂起: stop the clocks while the customer cannot be reached or is awaited.
+    suspend, "/api/v1/work-orders/{number}/suspend", Action::Suspend, SuspendBody,
+    |state, caller, number, b| {
+        Command::Suspend {
+            reason: bad(code("reason", b.reason.as_deref(), SuspendReason::parse_code))?,
+            text: text(b.text),
+        }
+    }
+);
+
+action!(
+    /// 解除挂起: start the clocks again.
+    resume, "/api/v1/work-orders/{number}/resume", Action::Resume, NoteBody,
+    |state, caller, number, b| { Command::Resume { note: text(b.note) } }
 );

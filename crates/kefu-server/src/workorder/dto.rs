@@ -8,7 +8,9 @@ use kefu_domain::workorder::{
     Caller, Compensation, Event, EventKind, Fault, MajorReason, Order, Reply, Visit,
     allowed_actions,
 };
-use kefu_store::StoredEvent;
+use kefu_store::{StoredEvent, StoredOrder};
+
+use super::sla_dto::SlaDto;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -93,6 +95,17 @@ action_body!(
 action_body!(
     /// 催办.
     ChaseBody { note: Option<String> }
+);
+action_body!(
+    /// A note (contact, arrive, resume).
+    NoteBody { note: Option<String> }
+);
+action_body!(
+    /// 挂起: customer_unreachable or waiting_for_customer, with an optional `text`.
+    SuspendBody {
+        reason: Option<String>,
+        text: Option<String>,
+    }
 );
 action_body!(
     /// A reason (supervise, reopen, flag-major).
@@ -261,6 +274,8 @@ pub struct OrderDto {
     pub archived_at: Option<DateTime<Utc>>,
     /// Whether the caller's phone is masked for this caller.
     pub personal_data_masked: bool,
+    /// Deadlines, status colour and suspensions (issue 5).
+    pub sla: SlaDto,
 }
 
 fn unit_id(p: &OrgPath) -> Option<i64> {
@@ -330,13 +345,21 @@ pub fn has_personal_data(o: &Order) -> bool {
 }
 
 impl OrderDto {
-    /// The DTO, with the caller's phone masked unless `unmasked`.
-    pub fn new(o: &Order, unmasked: bool) -> Self {
+    /// The DTO, with the caller's phone masked unless `unmasked`, and the SLA status as of
+    /// `now` with instants in the centre's `offset`.
+    pub fn new(
+        stored: &StoredOrder,
+        unmasked: bool,
+        now: DateTime<Utc>,
+        offset: chrono::FixedOffset,
+    ) -> Self {
+        let o = &stored.order;
         let caller = match &o.caller {
             Caller::Customer {
                 id,
                 supply_unit,
                 phone,
+                ..
             } => CallerDto {
                 kind: "customer".into(),
                 customer_id: Some(id.0),
@@ -421,6 +444,7 @@ impl OrderDto {
             reopen_count: o.reopen_count,
             archived_at: o.archived_at,
             personal_data_masked: !unmasked,
+            sla: SlaDto::new(o, &stored.sla, now, offset),
         }
     }
 }
@@ -439,7 +463,9 @@ pub struct EventDto {
     /// The action (absent for the intake).
     pub action: Option<String>,
     /// opened, dispatched, reclassified, accepted, returned, chased, supervised, replied,
-    /// approved, sent_back, visited, reopened, archived, assist_added, flagged_major.
+    /// approved, sent_back, visited, reopened, archived, assist_added, flagged_major,
+    /// contacted, arrived, suspended, resumed; and the sweep's `sla_warning`, `sla_overdue`,
+    /// `sla_escalated_up` (actor 0, version 0: they do not change the order).
     pub kind: String,
     /// What the step recorded (members depend on `kind`; no personal data).
     #[schema(value_type = Object)]
@@ -497,6 +523,13 @@ fn kind_details(k: &EventKind) -> (&'static str, Value) {
             let m = major_dto(m);
             ("flagged_major", json!({"rule": m.rule, "detail": m.detail}))
         }
+        EventKind::Contacted { note } => ("contacted", json!({ "note": note })),
+        EventKind::Arrived { note } => ("arrived", json!({ "note": note })),
+        EventKind::Suspended { reason, text } => (
+            "suspended",
+            json!({ "reason": reason.code(), "reason_zh": reason.label_zh(), "text": text }),
+        ),
+        EventKind::Resumed { note } => ("resumed", json!({ "note": note })),
     }
 }
 

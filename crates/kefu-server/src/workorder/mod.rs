@@ -9,11 +9,13 @@
 //! Refusals of the state machine map as follows: `IllegalTransition` → 409
 //! `illegal_transition` with `state` and `allowed_actions`; `StaleVersion` (and the store's
 //! version check) → 409 `version_conflict`; `AlreadyMajor`, `AlreadySupervised`,
-//! `LimitReached` → 409 `invalid_state`; `RoleNotAllowed`, `NotHostUnit`, `WrongDepartment`,
+//! `AlreadySuspended`, `NotSuspended`, `AlreadyArrived`, `NotFaultRepair`, `LimitReached` →
+//! 409 `invalid_state`; `RoleNotAllowed`, `NotHostUnit`, `WrongDepartment`,
 //! `OwnReply`, `NotDissatisfied` (only a supervisor may reopen) → 403 `forbidden`;
 //! `OutOfScope` → 404 (existence is never leaked); `Invalid` → 400 naming every field.
 
 pub mod dto;
+pub mod sla_dto;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -29,8 +31,8 @@ use kefu_domain::workorder::{
     IntakeInput, OrderNumber, Priority, State as OrderState, WorkOrderError, roles_for,
 };
 use kefu_store::{
-    Cursor, IntakeOptions, IntakeOutcome, NewAuditEntry, OrderFilter, StoredOrder,
-    WorkOrderStoreError,
+    Cursor, IntakeOptions, IntakeOutcome, NewAuditEntry, OrderFilter, Overdue, StoredAlert,
+    StoredEvent, StoredOrder, WorkOrderStoreError,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -57,6 +59,10 @@ pub fn rule_error(e: WorkOrderError) -> ApiError {
         WorkOrderError::StaleVersion { .. } => ApiError::new(ErrorCode::VersionConflict, detail),
         WorkOrderError::AlreadyMajor
         | WorkOrderError::AlreadySupervised
+        | WorkOrderError::AlreadySuspended
+        | WorkOrderError::NotSuspended
+        | WorkOrderError::AlreadyArrived
+        | WorkOrderError::NotFaultRepair
         | WorkOrderError::LimitReached { .. } => ApiError::new(ErrorCode::InvalidState, detail),
         WorkOrderError::RoleNotAllowed { .. }
         | WorkOrderError::NotHostUnit { .. }
@@ -203,6 +209,8 @@ async fn build_caller(
             id: c.id,
             supply_unit: c.supply_unit_path,
             phone,
+            grid: Some(c.record.grid),
+            grade: c.record.service_grade,
         }));
     }
     let missing = |f: &str, errors: &mut Vec<FieldError>| {
@@ -333,7 +341,13 @@ pub async fn intake(
     let actor = actor(&state, &caller).await?;
     let (stored, outcome) = state
         .store
-        .intake(intake, IntakeOptions::default(), &actor, now())
+        .intake(
+            intake,
+            IntakeOptions::default(),
+            &actor,
+            &state.sla_rules,
+            now(),
+        )
         .await?;
     let status = match outcome {
         IntakeOutcome::Created => StatusCode::CREATED,
@@ -345,7 +359,7 @@ pub async fn intake(
             header::LOCATION,
             format!("/api/v1/work-orders/{}", stored.order.number),
         )],
-        Json(OrderDto::new(&stored.order, caller.sees_personal_data())),
+        Json(order_dto(&state, &stored, caller.sees_personal_data())),
     ))
 }
 
@@ -368,6 +382,8 @@ pub struct OrderQuery {
     pub channel: Option<String>,
     /// Supervised (督办) and not archived (true) or not (false).
     pub supervised: Option<bool>,
+    /// A running deadline has passed (true) or none has (false), as of now.
+    pub overdue: Option<bool>,
     /// Taken at or after (RFC 3339).
     pub created_from: Option<String>,
     /// Taken before (RFC 3339).
@@ -442,6 +458,7 @@ impl OrderQuery {
             created_to,
             repeat: self.repeat,
             supervised: self.supervised,
+            overdue: self.overdue.map(|yes| Overdue { yes, at: now() }),
         })
     }
 }
@@ -473,7 +490,7 @@ pub async fn list_orders(
         items: found
             .items
             .iter()
-            .map(|o| OrderDto::new(&o.order, unmasked))
+            .map(|o| order_dto(&state, o, unmasked))
             .collect(),
         next_cursor: found.next.map(Cursor::encode),
     }))
@@ -501,10 +518,11 @@ pub async fn get_order(
         .await?
         .ok_or_else(|| ApiError::not_found("work order"))?;
     let timeline = state.store.timeline(&number, &caller.scope).await?;
+    let alerts = state.store.alerts(&number, &caller.scope).await?;
     audit_read(&state, &caller, format!("work_order:{number}"), &[&stored]).await?;
     Ok(Json(OrderDetail {
-        order: OrderDto::new(&stored.order, caller.sees_personal_data()),
-        timeline: timeline.iter().map(EventDto::new).collect(),
+        order: order_dto(&state, &stored, caller.sees_personal_data()),
+        timeline: merged_timeline(&stored, &timeline, &alerts),
     }))
 }
 
@@ -520,12 +538,43 @@ async fn act(
     let actor = actor(state, caller).await?;
     let (stored, _) = state
         .store
-        .apply(&number, version, command, &actor, &caller.scope, now())
+        .apply(
+            &number,
+            version,
+            command,
+            &actor,
+            &caller.scope,
+            &state.sla_rules,
+            now(),
+        )
         .await?;
-    Ok(Json(OrderDto::new(
-        &stored.order,
-        caller.sees_personal_data(),
-    )))
+    Ok(Json(order_dto(state, &stored, caller.sees_personal_data())))
+}
+
+/// The API view of a stored order, its SLA as of now in the centre's offset.
+fn order_dto(state: &AppState, stored: &StoredOrder, unmasked: bool) -> OrderDto {
+    OrderDto::new(stored, unmasked, now(), state.sla_rules.calendar.offset())
+}
+
+/// The timeline with the sweep's alerts placed by time (the state they show is the one the
+/// order was in: alerts only happen between steps).
+fn merged_timeline(
+    stored: &StoredOrder,
+    events: &[StoredEvent],
+    alerts: &[StoredAlert],
+) -> Vec<EventDto> {
+    let mut out: Vec<EventDto> = events.iter().map(EventDto::new).collect();
+    for a in alerts {
+        let state = events
+            .iter()
+            .rev()
+            .find(|e| e.event.at <= a.raised_at)
+            .map_or(stored.order.state, |e| e.event.to);
+        out.push(sla_dto::alert_event(a, state.code()));
+    }
+    // Stable: equal instants keep steps before alerts.
+    out.sort_by_key(|e| e.at);
+    out
 }
 
 fn code<T>(

@@ -11,5 +11,6 @@ mod health;
 mod openapi;
 mod orgs;
 mod serve;
+mod sla;
 mod staff;
 mod workorders;

@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use crate::both_stores;
 use crate::helpers::{Auth, Backend, Person, Resp, TestApp, customer_body};
 
-const ORDERS: &str = "/api/v1/work-orders";
+pub(crate) const ORDERS: &str = "/api/v1/work-orders";
 
 /// Adds a staff member with `roles` in `unit` and an API token.
-async fn add_person(t: &TestApp, name: &str, roles: &[Role], unit: OrgUnitId) -> Person {
+pub(crate) async fn add_person(t: &TestApp, name: &str, roles: &[Role], unit: OrgUnitId) -> Person {
     let sys = Actor::System("test");
     let staff = t
         .store
@@ -44,7 +44,7 @@ async fn add_person(t: &TestApp, name: &str, roles: &[Role], unit: OrgUnitId) ->
 }
 
 /// An app with customer 1 (phone 13800130001) in county A; returns the customer id.
-async fn setup(b: Backend) -> (TestApp, i64) {
+pub(crate) async fn setup(b: Backend) -> (TestApp, i64) {
     let t = TestApp::new(b).await;
     let c = t
         .create_customer("agent_a", customer_body(1, t.units.county_a))
@@ -52,7 +52,7 @@ async fn setup(b: Backend) -> (TestApp, i64) {
     (t, c["id"].as_i64().unwrap())
 }
 
-fn complaint(customer: i64, content: &str) -> Value {
+pub(crate) fn complaint(customer: i64, content: &str) -> Value {
     json!({
         "channel": "phone_95598",
         "caller": {"customer_id": customer, "phone": "13800130001"},
@@ -62,23 +62,23 @@ fn complaint(customer: i64, content: &str) -> Value {
     })
 }
 
-fn auth(t: &TestApp, who: &str) -> Auth {
+pub(crate) fn auth(t: &TestApp, who: &str) -> Auth {
     t.person(who).bearer()
 }
 
 /// Takes an appeal as `who`, expecting 201; returns the order.
-async fn take(t: &TestApp, who: &str, body: Value) -> Value {
+pub(crate) async fn take(t: &TestApp, who: &str, body: Value) -> Value {
     let r = t.post(ORDERS, &auth(t, who), body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.body
 }
 
-fn number(o: &Value) -> String {
+pub(crate) fn number(o: &Value) -> String {
     o["number"].as_str().unwrap().to_owned()
 }
 
 /// Posts `action` on order `o` at its version, with `fields` added to the body.
-async fn act(t: &TestApp, who: &Auth, o: &Value, action: &str, fields: Value) -> Resp {
+pub(crate) async fn act(t: &TestApp, who: &Auth, o: &Value, action: &str, fields: Value) -> Resp {
     let mut body = fields;
     body["version"] = o["version"].clone();
     t.post(&format!("{ORDERS}/{}/{action}", number(o)), who, body)
@@ -86,7 +86,7 @@ async fn act(t: &TestApp, who: &Auth, o: &Value, action: &str, fields: Value) ->
 }
 
 /// Like `act`, expecting 200; returns the order after the action.
-async fn ok(t: &TestApp, who: &str, o: &Value, action: &str, fields: Value) -> Value {
+pub(crate) async fn ok(t: &TestApp, who: &str, o: &Value, action: &str, fields: Value) -> Value {
     let r = act(t, &auth(t, who), o, action, fields).await;
     assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.text);
     r.body
@@ -106,7 +106,7 @@ fn visit_fields(score: u8) -> Value {
     json!({"contact": "reached", "satisfaction": score, "comment": "ok"})
 }
 
-async fn list(t: &TestApp, who: &str, query: &str) -> Vec<String> {
+pub(crate) async fn list(t: &TestApp, who: &str, query: &str) -> Vec<String> {
     let r = t.get(&format!("{ORDERS}?{query}"), &auth(t, who)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.body["items"]

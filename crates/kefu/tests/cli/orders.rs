@@ -106,11 +106,23 @@ async fn seed(backend: &Backend) -> (String, String) {
     };
     let opts = IntakeOptions::default();
     let (first, _) = store
-        .intake(intake("电费太高"), opts, &agent, Utc::now())
+        .intake(
+            intake("电费太高"),
+            opts,
+            &agent,
+            &kefu_store::SlaRules::default(),
+            Utc::now(),
+        )
         .await
         .expect("first");
     let (second, _) = store
-        .intake(intake("电费又高了"), opts, &agent, Utc::now())
+        .intake(
+            intake("电费又高了"),
+            opts,
+            &agent,
+            &kefu_store::SlaRules::default(),
+            Utc::now(),
+        )
         .await
         .expect("second");
     let dispatch = Command::Dispatch {
@@ -125,6 +137,7 @@ async fn seed(backend: &Backend) -> (String, String) {
             dispatch,
             &dispatcher,
             &hq.path,
+            &kefu_store::SlaRules::default(),
             Utc::now(),
         )
         .await

@@ -31,7 +31,7 @@ fn command(kind: u8, param: u8, now: DateTime<Utc>) -> Command {
         "原因说明"
     };
     let department = DepartmentKind::ALL[usize::from(param) % 3 + 2];
-    match kind % 14 {
+    match kind % 18 {
         0 => dispatch_to(pick_unit, department, reason),
         1 => dispatch_suggested(),
         2 => Command::Accept,
@@ -82,8 +82,21 @@ fn command(kind: u8, param: u8, now: DateTime<Utc>) -> Command {
                 major,
             }
         }
-        _ => Command::FlagMajor {
+        13 => Command::FlagMajor {
             reason: reason.into(),
+        },
+        14 => Command::Contact {
+            note: reason.into(),
+        },
+        15 => Command::Arrive {
+            note: reason.into(),
+        },
+        16 => Command::Suspend {
+            reason: SuspendReason::ALL[usize::from(param) % SuspendReason::ALL.len()],
+            text: reason.into(),
+        },
+        _ => Command::Resume {
+            note: reason.into(),
         },
     }
 }
@@ -104,22 +117,30 @@ fn kind_of(action: Action, param: u8) -> u8 {
         Action::AddAssist => 11,
         Action::Reclassify => 12,
         Action::FlagMajor | Action::Intake => 13,
+        Action::Contact => 14,
+        Action::Arrive => 15,
+        Action::Suspend => 16,
+        Action::Resume => 17,
     }
 }
 
 /// The actor who would normally take `action` on `order`, so random runs get deep.
 fn natural_actor(action: Action, order: &Order, param: u8) -> ActorCtx {
     match action {
-        Action::Accept | Action::Return | Action::Reply => {
-            [handler_a(), marketing_a(), handler_b()]
-                .into_iter()
-                .find(|h| {
-                    order.host.as_ref().is_some_and(|host| {
-                        host.unit.contains(&h.unit) && h.department == Some(host.department)
-                    })
+        Action::Accept
+        | Action::Return
+        | Action::Reply
+        | Action::Contact
+        | Action::Arrive
+        | Action::Suspend
+        | Action::Resume => [handler_a(), marketing_a(), handler_b()]
+            .into_iter()
+            .find(|h| {
+                order.host.as_ref().is_some_and(|host| {
+                    host.unit.contains(&h.unit) && h.department == Some(host.department)
                 })
-                .unwrap_or_else(handler_a)
-        }
+            })
+            .unwrap_or_else(handler_a),
         Action::Chase | Action::Visit | Action::Archive => agent(),
         Action::Supervise => supervisor(),
         Action::Review => reviewer(),
@@ -168,6 +189,17 @@ fn check_invariants(o: &Order) {
     if let Some(h) = &o.host {
         assert!(!o.assisting.contains(&h.unit), "host also assisting");
     }
+    // At most the last suspension is open, and only while the unit holds the order.
+    let open = o.suspensions.iter().filter(|x| x.until.is_none()).count();
+    assert!(open <= 1 && o.suspensions.len() <= MAX_SUSPENSIONS);
+    if o.is_suspended() {
+        assert!(matches!(s, S::InProgress | S::SentBack), "suspended in {s}");
+    }
+    assert!(
+        o.suspensions
+            .iter()
+            .all(|x| x.until.is_none_or(|u| u >= x.from))
+    );
 }
 
 #[test]
@@ -191,7 +223,7 @@ proptest! {
 
     #[test]
     fn random_commands_stay_in_the_machine_and_replay(
-        steps in proptest::collection::vec((0u8..4, 0u8..9, 0u8..14, any::<u8>()), 0..80)
+        steps in proptest::collection::vec((0u8..4, 0u8..9, 0u8..18, any::<u8>()), 0..80)
     ) {
         let actors = actors();
         let reachable = reachable();
