@@ -6,10 +6,13 @@
 //! - each write method is one transaction: on error nothing of it remains;
 //! - every customer change appends its history event in the same transaction;
 //! - every work-order change appends its timeline events in the same transaction;
-//! - every save of the catalogue or the major rules appends a version and an audit entry;
+//! - every save of a setting (catalogue, major rules, calendar year, time limits) appends a
+//!   version and an audit entry;
 //! - reads that take a `scope` return only rows whose supply unit lies inside it.
 
 pub mod audit;
+pub mod calendar;
+pub mod calendar_codec;
 pub mod catalogue;
 pub mod catalogue_codec;
 pub mod customer;
@@ -22,6 +25,10 @@ pub mod workorder;
 pub mod workorder_codec;
 
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry, TimedAuditEntry};
+pub use calendar::{
+    CalendarStore, TimeRules, VersionedTimeLimits, VersionedYear, effective_calendar,
+    load_time_rules,
+};
 pub use catalogue::{
     CatalogueStore, Saved, Setting, Versioned, VersionedCatalogue, VersionedMajorRules,
 };
@@ -48,6 +55,7 @@ pub trait Store:
     + AuditStore
     + WorkOrderStore
     + CatalogueStore
+    + CalendarStore
     + Send
     + Sync
     + 'static
