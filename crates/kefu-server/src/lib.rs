@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod catalogue;
 pub mod customer;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod org;
 pub mod password;
 pub mod sla;
 pub mod staff;
+pub mod time_rules;
 pub mod token;
 pub mod ui;
 pub mod workorder;
@@ -31,7 +33,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue};
-use kefu_store::{SlaRules, Store};
+use chrono::FixedOffset;
+use kefu_store::{Store, StoreError, TimeRules};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -40,6 +43,7 @@ pub use openapi::openapi;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::Metrics;
+use crate::time_rules::{TIME_RULES_MAX_AGE, TimeRulesCache};
 
 /// How often expired sessions are purged.
 pub const SESSION_PURGE_INTERVAL: Duration = Duration::from_secs(600);
@@ -62,6 +66,11 @@ pub struct ServerConfig {
     /// How often the SLA sweep runs (warnings, overdue, escalation); `None` turns it off
     /// (another process sweeps).
     pub sla_sweep_interval: Option<Duration>,
+    /// The centre's offset from UTC (`calendar.utc_offset`, *default* +08:00): calendar dates,
+    /// working hours and deadlines are local to it.
+    pub utc_offset: FixedOffset,
+    /// How long cached time rules are used before being read again (*default* 30 s).
+    pub time_rules_max_age: Duration,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +82,8 @@ impl Default for ServerConfig {
             login_max_failures: 5,
             login_window: Duration::from_secs(15 * 60),
             sla_sweep_interval: Some(Duration::from_secs(30)),
+            utc_offset: kefu_domain::calendar::WorkingCalendar::china_default().offset(),
+            time_rules_max_age: TIME_RULES_MAX_AGE,
         }
     }
 }
@@ -90,8 +101,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// Group-committing writer for audit entries on hot read paths.
     pub audit: Arc<audit::AuditWriter>,
-    /// What deadlines are computed with.
-    pub sla_rules: Arc<SlaRules>,
+    /// The cached working calendar and time limits (see [`AppState::time_rules`]).
+    pub rules: Arc<TimeRulesCache>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -109,12 +120,30 @@ impl AppState {
         let limiter = LoginLimiter::new(config.login_max_failures, config.login_window);
         AppState {
             audit: Arc::new(audit::AuditWriter::new(store.clone())),
+            rules: Arc::new(TimeRulesCache::new(
+                config.utc_offset,
+                config.time_rules_max_age,
+            )),
             store,
             config: Arc::new(config),
             metrics: Metrics::new(),
             limiter: Arc::new(limiter),
-            sla_rules: Arc::new(SlaRules::default()),
         }
+    }
+}
+
+impl AppState {
+    /// The effective working calendar (stored years over the shipped ones, in the centre's
+    /// offset) and the time limits, for computing deadlines. Cached: reloaded right after a
+    /// save through this process, otherwise at most every `time_rules_max_age` (30 s), so
+    /// several processes on one PostgreSQL converge.
+    pub async fn time_rules(&self) -> Result<Arc<TimeRules>, StoreError> {
+        self.rules.get(self.store.as_ref()).await
+    }
+
+    /// Reads the time rules again now (after a calendar or time-limit save).
+    pub async fn reload_time_rules(&self) -> Result<Arc<TimeRules>, StoreError> {
+        self.rules.reload(self.store.as_ref()).await
     }
 }
 

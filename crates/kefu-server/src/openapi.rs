@@ -11,14 +11,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::handlers as auth;
-use crate::{AppState, catalogue, customer, health, metrics, org, staff, workorder};
+use crate::{AppState, calendar, catalogue, customer, health, metrics, org, staff, workorder};
 
 /// Document-level settings: title, tags and the two ways to authenticate.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "kefu API",
-        description = "95598 customer-service platform: org tree, staff, customer archive, work orders, their catalogue and major rules. \
+        description = "95598 customer-service platform: org tree, staff, customer archive, work orders, their catalogue and major rules, the working calendar and time limits. \
             Errors are RFC 9457 problem+json documents with a stable `code`.",
         license(name = "Apache-2.0"),
     ),
@@ -29,7 +29,7 @@ use crate::{AppState, catalogue, customer, health, metrics, org, staff, workorde
         (name = "staff", description = "Staff accounts"),
         (name = "customer", description = "Customer archive"),
         (name = "work-order", description = "Work orders: intake, lifecycle actions, timeline"),
-        (name = "settings", description = "Sub-category catalogue and major-appeal rules, versioned"),
+        (name = "settings", description = "Sub-category catalogue, major-appeal rules, working calendar and time limits, versioned"),
         (name = "ops", description = "Health, metrics, this document"),
     )
 )]
@@ -109,6 +109,12 @@ pub fn router() -> OpenApiRouter<AppState> {
             catalogue::save_major_rules
         ))
         .routes(routes!(catalogue::major_rules_history))
+        .routes(routes!(calendar::import_calendar))
+        .routes(routes!(calendar::get_calendar, calendar::save_calendar))
+        .routes(routes!(
+            calendar::get_time_limits,
+            calendar::save_time_limits
+        ))
 }
 
 /// The OpenAPI document of the whole API (generated from the code).

@@ -29,7 +29,7 @@ use crate::{PgStore, db};
 const SETTINGS_LOCK: i64 = 0x6b65_6675_0004;
 
 #[derive(sqlx::FromRow)]
-struct VersionRow {
+pub(crate) struct VersionRow {
     version: i64,
     body: String,
     staff_id: Option<i64>,
@@ -53,17 +53,17 @@ impl VersionRow {
 }
 
 /// The newest saved version of `setting`, or `default()` at version 0.
-async fn current<T>(
+pub(crate) async fn current<T>(
     conn: &mut PgConnection,
     setting: Setting,
     decode: fn(&str) -> Result<T, String>,
-    default: fn() -> T,
+    default: impl FnOnce() -> T,
 ) -> Result<Versioned<T>, StoreError> {
     let row: Option<VersionRow> = sqlx::query_as(
         "SELECT version, body::text AS body, staff_id, actor, saved_at FROM setting_versions \
          WHERE setting = $1 ORDER BY version DESC LIMIT 1",
     )
-    .bind(setting.code())
+    .bind(setting.key())
     .fetch_optional(&mut *conn)
     .await
     .map_err(db)?;
@@ -78,7 +78,7 @@ async fn current<T>(
 }
 
 /// Saved versions of `setting`, newest first.
-async fn history<T>(
+pub(crate) async fn history<T>(
     store: &PgStore,
     setting: Setting,
     page: PageRequest,
@@ -89,7 +89,7 @@ async fn history<T>(
         "SELECT version, body::text AS body, staff_id, actor, saved_at FROM setting_versions \
          WHERE setting = $1 AND version < $2 ORDER BY version DESC LIMIT $3",
     )
-    .bind(setting.code())
+    .bind(setting.key())
     .bind(before)
     .bind(page.fetch_limit())
     .fetch_all(&store.pool)
@@ -103,7 +103,7 @@ async fn history<T>(
 }
 
 /// Appends `version` of `setting` (its JSON `body`) and its audit entry; returns who and when.
-async fn append(
+pub(crate) async fn append(
     conn: &mut PgConnection,
     setting: Setting,
     version: i64,
@@ -117,7 +117,7 @@ async fn append(
         "INSERT INTO setting_versions (setting, version, body, staff_id, actor, saved_at) \
          VALUES ($1, $2, $3::jsonb, $4, $5, $6)",
     )
-    .bind(setting.code())
+    .bind(setting.key())
     .bind(version)
     .bind(body)
     .bind(saved.staff_id.map(|s| s.0))
@@ -131,7 +131,7 @@ async fn append(
         actor,
         saved.at,
         setting.save_action(),
-        setting.code(),
+        &setting.key(),
         &detail,
     )
     .await?;
@@ -160,7 +160,7 @@ async fn codes_in_use(
 }
 
 /// Serialises the saves of every setting (held until the transaction ends).
-async fn lock_settings(conn: &mut PgConnection) -> Result<(), StoreError> {
+pub(crate) async fn lock_settings(conn: &mut PgConnection) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(SETTINGS_LOCK)
         .execute(&mut *conn)

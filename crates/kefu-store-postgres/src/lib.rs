@@ -8,6 +8,7 @@
 //! Timestamps are `timestamptz`.
 
 mod audit;
+mod calendar;
 mod catalogue;
 mod customer;
 mod customer_insert;

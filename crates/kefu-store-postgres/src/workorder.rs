@@ -11,7 +11,8 @@ use kefu_domain::workorder::{
     ActorCtx, Command, Event, IdempotencyKey, Intake, Order, OrderNumber, apply, evolve, open,
     replay,
 };
-use kefu_store::sla::{SlaColumns, SlaRules, sla_columns};
+use kefu_store::TimeRules;
+use kefu_store::sla::{SlaColumns, sla_columns};
 use kefu_store::workorder::{
     allocate_number, in_scope, order_not_found, rebuild, repeat_window_start, repeats_among,
     replay_or_refuse, version_conflict,
@@ -227,7 +228,7 @@ impl WorkOrderStore for PgStore {
         mut intake: Intake,
         options: IntakeOptions,
         actor: &ActorCtx,
-        rules: &SlaRules,
+        rules: &TimeRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
         let key = intake.idempotency_key.clone();
@@ -292,7 +293,7 @@ impl WorkOrderStore for PgStore {
         command: Command,
         actor: &ActorCtx,
         scope: &OrgPath,
-        rules: &SlaRules,
+        rules: &TimeRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, Vec<Event>), WorkOrderStoreError> {
         let mut tx = self.write_tx().await?;

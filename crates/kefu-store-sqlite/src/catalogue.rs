@@ -24,7 +24,7 @@ use crate::audit::append_in;
 use crate::{SqliteStore, db, from_ms, ms};
 
 #[derive(sqlx::FromRow)]
-struct VersionRow {
+pub(crate) struct VersionRow {
     version: i64,
     body: String,
     staff_id: Option<i64>,
@@ -48,17 +48,17 @@ impl VersionRow {
 }
 
 /// The newest saved version of `setting`, or `default()` at version 0.
-async fn current<T>(
+pub(crate) async fn current<T>(
     conn: &mut SqliteConnection,
     setting: Setting,
     decode: fn(&str) -> Result<T, String>,
-    default: fn() -> T,
+    default: impl FnOnce() -> T,
 ) -> Result<Versioned<T>, StoreError> {
     let row: Option<VersionRow> = sqlx::query_as(
         "SELECT version, body, staff_id, actor, saved_at FROM setting_versions \
          WHERE setting = ? ORDER BY version DESC LIMIT 1",
     )
-    .bind(setting.code())
+    .bind(setting.key())
     .fetch_optional(&mut *conn)
     .await
     .map_err(db)?;
@@ -73,7 +73,7 @@ async fn current<T>(
 }
 
 /// Saved versions of `setting`, newest first.
-async fn history<T>(
+pub(crate) async fn history<T>(
     store: &SqliteStore,
     setting: Setting,
     page: PageRequest,
@@ -84,7 +84,7 @@ async fn history<T>(
         "SELECT version, body, staff_id, actor, saved_at FROM setting_versions \
          WHERE setting = ? AND version < ? ORDER BY version DESC LIMIT ?",
     )
-    .bind(setting.code())
+    .bind(setting.key())
     .bind(before)
     .bind(page.fetch_limit())
     .fetch_all(&store.pool)
@@ -98,7 +98,7 @@ async fn history<T>(
 }
 
 /// Appends `version` of `setting` (its JSON `body`) and its audit entry; returns who and when.
-async fn append(
+pub(crate) async fn append(
     conn: &mut SqliteConnection,
     setting: Setting,
     version: i64,
@@ -112,7 +112,7 @@ async fn append(
         "INSERT INTO setting_versions (setting, version, body, staff_id, actor, saved_at) \
          VALUES (?, ?, ?, ?, ?, ?)",
     )
-    .bind(setting.code())
+    .bind(setting.key())
     .bind(version)
     .bind(body)
     .bind(saved.staff_id.map(|s| s.0))
@@ -126,7 +126,7 @@ async fn append(
         actor,
         saved.at,
         setting.save_action(),
-        setting.code(),
+        &setting.key(),
         &detail,
     )
     .await?;

@@ -7,6 +7,7 @@
 //! milliseconds (UTC).
 
 mod audit;
+mod calendar;
 mod catalogue;
 mod customer;
 mod customer_insert;

@@ -9,7 +9,8 @@ use kefu_domain::org::OrgPath;
 use kefu_domain::workorder::{
     ActorCtx, Command, Event, Intake, Order, OrderNumber, apply, evolve, open, replay,
 };
-use kefu_store::sla::{SlaColumns, SlaRules, sla_columns};
+use kefu_store::TimeRules;
+use kefu_store::sla::{SlaColumns, sla_columns};
 use kefu_store::workorder::{
     allocate_number, rebuild, repeat_window_start, repeats_among, replay_or_refuse,
     version_conflict,
@@ -209,7 +210,7 @@ impl WorkOrderStore for SqliteStore {
         mut intake: Intake,
         options: IntakeOptions,
         actor: &ActorCtx,
-        rules: &SlaRules,
+        rules: &TimeRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
         let fingerprint = intake_fingerprint(&intake);
@@ -269,7 +270,7 @@ impl WorkOrderStore for SqliteStore {
         command: Command,
         actor: &ActorCtx,
         scope: &OrgPath,
-        rules: &SlaRules,
+        rules: &TimeRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, Vec<Event>), WorkOrderStoreError> {
         let mut tx = self.write_tx().await?;

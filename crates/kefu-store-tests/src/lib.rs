@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod calendar;
 pub mod catalogue;
 pub mod customer;
 pub mod fixtures;
@@ -24,6 +25,7 @@ pub mod workorder_list;
 
 pub use audit::*;
 pub use batch::*;
+pub use calendar::*;
 pub use catalogue::*;
 pub use customer::*;
 pub use lookup::*;
@@ -99,6 +101,10 @@ macro_rules! store_tests {
             removing_a_code_in_use_is_refused_and_writes_nothing,
             major_rules_round_trip_and_keep_history,
             racing_catalogue_saves_conflict_once,
+            calendar_and_time_limits_start_as_the_shipped_defaults,
+            saved_calendar_year_overrides_the_shipped_one,
+            stale_calendar_version_is_refused,
+            time_limits_round_trip_and_keep_history,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

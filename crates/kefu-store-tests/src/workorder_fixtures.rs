@@ -169,7 +169,7 @@ pub fn visit(s: Satisfaction) -> Command {
 }
 
 /// The shipped calendar and default limits, built once for the whole story.
-pub fn sla() -> &'static kefu_store::SlaRules {
-    static RULES: std::sync::OnceLock<kefu_store::SlaRules> = std::sync::OnceLock::new();
-    RULES.get_or_init(kefu_store::SlaRules::default)
+pub fn sla() -> &'static kefu_store::TimeRules {
+    static RULES: std::sync::OnceLock<kefu_store::TimeRules> = std::sync::OnceLock::new();
+    RULES.get_or_init(kefu_store::TimeRules::default)
 }

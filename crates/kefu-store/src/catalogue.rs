@@ -26,21 +26,36 @@ use kefu_domain::workorder::{Catalogue, MajorRules, SubCategoryCode};
 
 use crate::{Actor, Page, PageRequest, StoreError};
 
-/// Which setting a stored version belongs to (the `setting` column).
+/// Which setting a stored version belongs to (the `setting` column holds [`Setting::key`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
     /// The sub-category catalogue.
     Catalogue,
     /// The major-appeal rules.
     MajorRules,
+    /// One year of public holidays and make-up working days (`calendar::CalendarStore`).
+    CalendarYear(i32),
+    /// The time-limit table and its warning share (`calendar::CalendarStore`).
+    TimeLimits,
 }
 
 impl Setting {
-    /// The stored code, also the entity of errors and the audit target.
+    /// The kind of setting: the entity of errors (`calendar` for every year).
     pub fn code(self) -> &'static str {
         match self {
             Setting::Catalogue => "catalogue",
             Setting::MajorRules => "major_rules",
+            Setting::CalendarYear(_) => "calendar",
+            Setting::TimeLimits => "time_limits",
+        }
+    }
+
+    /// The stored key, also the audit target: the code, or `calendar:2026` for a year (each
+    /// year is versioned on its own, so editing 2027 never conflicts with an edit of 2026).
+    pub fn key(self) -> String {
+        match self {
+            Setting::CalendarYear(year) => format!("calendar:{year}"),
+            other => other.code().to_owned(),
         }
     }
 
@@ -49,6 +64,8 @@ impl Setting {
         match self {
             Setting::Catalogue => "catalogue.save",
             Setting::MajorRules => "major_rules.save",
+            Setting::CalendarYear(_) => "calendar.save",
+            Setting::TimeLimits => "time_limits.save",
         }
     }
 }
@@ -140,7 +157,7 @@ pub trait CatalogueStore: Send + Sync {
 /// The most codes an error message or an audit entry lists before "and N more".
 const MAX_LISTED: usize = 20;
 
-fn listed<T: std::fmt::Display>(items: &[T]) -> String {
+pub(crate) fn listed<T: std::fmt::Display>(items: &[T]) -> String {
     let shown: Vec<String> = items
         .iter()
         .take(MAX_LISTED)
@@ -359,6 +376,13 @@ mod tests {
         let d = major_rules_change(3, &MajorRules::defaults(), &rules);
         assert!(d.contains("keywords added 雷击"), "{d}");
         assert!(d.contains("keywords removed 群体"), "{d}");
+    }
+
+    #[test]
+    fn each_calendar_year_has_its_own_key() {
+        assert_eq!(Setting::CalendarYear(2027).key(), "calendar:2027");
+        assert_eq!(Setting::CalendarYear(2027).code(), "calendar");
+        assert_eq!(Setting::Catalogue.key(), "catalogue");
     }
 
     #[test]

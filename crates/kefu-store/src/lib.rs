@@ -6,10 +6,13 @@
 //! - each write method is one transaction: on error nothing of it remains;
 //! - every customer change appends its history event in the same transaction;
 //! - every work-order change appends its timeline events in the same transaction;
-//! - every save of the catalogue or the major rules appends a version and an audit entry;
+//! - every save of a setting (catalogue, major rules, calendar year, time limits) appends a
+//!   version and an audit entry;
 //! - reads that take a `scope` return only rows whose supply unit lies inside it.
 
 pub mod audit;
+pub mod calendar;
+pub mod calendar_codec;
 pub mod catalogue;
 pub mod catalogue_codec;
 pub mod customer;
@@ -23,6 +26,10 @@ pub mod workorder;
 pub mod workorder_codec;
 
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry, TimedAuditEntry};
+pub use calendar::{
+    CalendarStore, TimeRules, VersionedTimeLimits, VersionedYear, effective_calendar,
+    load_time_rules,
+};
 pub use catalogue::{
     CatalogueStore, Saved, Setting, Versioned, VersionedCatalogue, VersionedMajorRules,
 };
@@ -32,7 +39,7 @@ pub use customer::{
 pub use error::StoreError;
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
-pub use sla::{SlaRules, SlaStore, StoredAlert, SweepBatch};
+pub use sla::{SlaStore, StoredAlert, SweepBatch};
 pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore, TOKEN_USE_RESOLUTION_SECS};
 pub use workorder::{
     IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Overdue, RepeatCandidate, StoredEvent,
@@ -51,6 +58,7 @@ pub trait Store:
     + WorkOrderStore
     + CatalogueStore
     + SlaStore
+    + CalendarStore
     + Send
     + Sync
     + 'static

@@ -20,39 +20,16 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kefu_domain::calendar::{DeadlineError, Limit, LimitKind, TimeLimits, WorkingCalendar};
+use kefu_domain::calendar::{DeadlineError, Limit, LimitKind};
 use kefu_domain::ids::StaffId;
 use kefu_domain::org::OrgPath;
 use kefu_domain::sla::{
-    AlertLevel, SlaPolicy, Tracked, carry_over, earliest_due, earliest_warning, next_check,
-    schedule,
+    AlertLevel, Tracked, carry_over, earliest_due, earliest_warning, next_check, schedule,
 };
 use kefu_domain::workorder::{Order, OrderNumber};
 use serde_json::{Value, json};
 
-use crate::StoreError;
-
-/// What deadlines are computed with: the working calendar, the limits table and the policy.
-#[derive(Debug, Clone)]
-pub struct SlaRules {
-    /// Working days and hours.
-    pub calendar: WorkingCalendar,
-    /// Which limit applies to what.
-    pub limits: TimeLimits,
-    /// When overdue orders go one level up.
-    pub policy: SlaPolicy,
-}
-
-impl Default for SlaRules {
-    /// The shipped calendar (2025, 2026), the default limits and policy.
-    fn default() -> Self {
-        Self {
-            calendar: WorkingCalendar::china_default(),
-            limits: TimeLimits::defaults(),
-            policy: SlaPolicy::default(),
-        }
-    }
-}
+use crate::{StoreError, TimeRules};
 
 /// The SLA columns of an order row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +61,7 @@ impl SlaColumns {
 pub fn sla_columns(
     order: &Order,
     previous: &[Tracked],
-    rules: &SlaRules,
+    rules: &TimeRules,
 ) -> Result<(Vec<Tracked>, SlaColumns), StoreError> {
     let fresh = schedule(order, &rules.calendar, &rules.limits, rules.policy)
         .map_err(|e| deadline(order, e))?;

@@ -21,7 +21,8 @@ use kefu_domain::workorder::{
     replay,
 };
 
-use crate::sla::{SlaRules, decode_tracked};
+use crate::TimeRules;
+use crate::sla::decode_tracked;
 use crate::workorder_codec::{EventRow, decode_event, decode_order};
 use crate::{Page, PageRequest, StoreError};
 use kefu_domain::sla::Tracked;
@@ -152,7 +153,7 @@ pub trait WorkOrderStore: Send + Sync {
         intake: Intake,
         options: IntakeOptions,
         actor: &ActorCtx,
-        sla: &SlaRules,
+        sla: &TimeRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError>;
 
@@ -168,7 +169,7 @@ pub trait WorkOrderStore: Send + Sync {
         command: Command,
         actor: &ActorCtx,
         scope: &OrgPath,
-        sla: &SlaRules,
+        sla: &TimeRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, Vec<Event>), WorkOrderStoreError>;
 

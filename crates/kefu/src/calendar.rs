@@ -1,29 +1,55 @@
 //! `kefu calendar`: a month of the working calendar, and the deadline of a time limit — for
-//! staff checking a limit by hand and for checking the calendar rules themselves. The calendar
-//! is the shipped one (State Council schedules of the loaded years, Mon–Fri 08:30–12:00 and
-//! 14:00–17:30, UTC+8) plus any year files given with `--year-file`.
+//! staff checking a limit by hand and for checking the calendar rules themselves — and the
+//! import of a year file into the store. The calendar is the one the server uses: the shipped
+//! State Council schedules (Mon–Fri 08:30–12:00 and 14:00–17:30, in `calendar.utc_offset`,
+//! *default* +08:00) with the years stored by administrators over them, when a store exists;
+//! then any year files given with `--year-file`.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday,
 };
-use kefu_domain::calendar::{DayKind, Limit, WorkingCalendar};
+use kefu_domain::calendar::{
+    CalendarError, DayKind, Limit, WeekPattern, WorkingCalendar, parse_year_file_all,
+};
+use kefu_store::{Actor, effective_calendar};
+
+use crate::config::{Config, Database};
+use crate::db;
 
 /// The most year files one command reads (a calendar holds a handful of years).
 pub const MAX_YEAR_FILES: usize = 20;
 /// The largest limit the command computes (a year of working days is already absurd).
 pub const MAX_LIMIT: u32 = 10_000;
 
-/// The shipped calendar with the given year files merged in (each replaces its year).
-pub fn load(year_files: &[PathBuf]) -> anyhow::Result<WorkingCalendar> {
+/// Whether the configured store exists: a SQLite file that is there, or any PostgreSQL URL
+/// (a database configured but unreachable is an error, not a silent fallback).
+fn store_exists(database: &Database) -> bool {
+    match database {
+        Database::Sqlite(path) => path.exists(),
+        Database::Postgres { .. } => true,
+    }
+}
+
+/// The calendar the server would use (the stored years over the shipped ones, or the shipped
+/// ones alone when no store exists yet), with the given year files merged in (each replaces
+/// its year).
+pub async fn load(config: &Config, year_files: &[PathBuf]) -> anyhow::Result<WorkingCalendar> {
     anyhow::ensure!(
         year_files.len() <= MAX_YEAR_FILES,
         "give at most {MAX_YEAR_FILES} year files"
     );
-    let mut cal = WorkingCalendar::china_default();
+    let mut cal = if store_exists(&config.database) {
+        let store = db::open_migrated(&config.database).await?;
+        effective_calendar(store.as_ref(), config.utc_offset)
+            .await
+            .context("cannot read the stored calendar")?
+    } else {
+        WorkingCalendar::china_default().with_offset(config.utc_offset)
+    };
     for path in year_files {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the year file {}", path.display()))?;
@@ -37,6 +63,62 @@ const WEEKDAYS_ZH: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"]
 
 fn weekday_zh(w: Weekday) -> &'static str {
     WEEKDAYS_ZH[w.num_days_from_monday() as usize]
+}
+
+/// Every refusal of a year file, one per line: `FILE:7: …` (1-based lines).
+fn import_problems(path: &Path, errors: &[CalendarError]) -> String {
+    errors
+        .iter()
+        .map(|e| match e {
+            CalendarError::Line { line, problem } => {
+                format!("  {}:{line}: {problem}", path.display())
+            }
+            other => format!("  {}: {other}", path.display()),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `kefu calendar import FILE`: parses the year file (reporting every bad line), then stores it
+/// as the next version of its year, recorded as `system:import`. Returns the report printed.
+pub async fn import(config: &Config, path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the year file {}", path.display()))?;
+    let schedule = parse_year_file_all(&text, &WeekPattern::china_default()).map_err(|errors| {
+        anyhow::anyhow!(
+            "year file {} is not valid; nothing was imported. Fix these lines:\n{}",
+            path.display(),
+            import_problems(path, &errors)
+        )
+    })?;
+    let year = schedule.year();
+    let store = db::open_migrated(&config.database).await?;
+    let current = store.current_calendar_year(year).await?;
+    let saved = store
+        .save_calendar_year(
+            schedule,
+            current.version,
+            &Actor::System("import"),
+            Utc::now(),
+        )
+        .await
+        .with_context(|| format!("cannot store the calendar of {year}"))?;
+    let holidays = saved
+        .value
+        .days()
+        .values()
+        .filter(|d| d.kind == DayKind::Holiday)
+        .count();
+    let workdays = saved.value.days().len() - holidays;
+    let what = if saved.version == current.version {
+        "unchanged"
+    } else {
+        "imported"
+    };
+    Ok(format!(
+        "{year} 工作日历 {what}: version {}, {holidays} 休息 holidays, {workdays} 调休上班 make-up working days\n",
+        saved.version
+    ))
 }
 
 /// Parses `YYYY-MM`.
@@ -59,7 +141,7 @@ pub fn show_month(cal: &WorkingCalendar, first: NaiveDate) -> String {
     if !loaded {
         let _ = writeln!(
             out,
-            "注意 note: no holiday schedule loaded for {}; weekends only (import it with --year-file)",
+            "注意 note: no holiday schedule loaded for {}; weekends only (import it with `kefu calendar import FILE`)",
             first.year()
         );
     }

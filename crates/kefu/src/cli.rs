@@ -26,6 +26,10 @@ pub struct Cli {
     /// PostgreSQL schema to use instead of `public` [env: KEFU_DATABASE_SCHEMA].
     #[arg(long, global = true, value_name = "NAME")]
     pub database_schema: Option<String>,
+    /// The centre's offset from UTC, e.g. +08:00 [env: KEFU_CALENDAR_UTC_OFFSET]
+    /// [default: +08:00].
+    #[arg(long, global = true, value_name = "+HH:MM", allow_hyphen_values = true)]
+    pub calendar_utc_offset: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -91,6 +95,16 @@ pub enum CalendarCommand {
     Show(CalendarShowArgs),
     /// The deadline of a time limit started at `--from`.
     Add(CalendarAddArgs),
+    /// Import a year file into the store: creates or replaces the year it declares.
+    Import(CalendarImportArgs),
+}
+
+/// `kefu calendar import`.
+#[derive(Debug, Args)]
+pub struct CalendarImportArgs {
+    /// The year file (`year 2027`, then one line per day or range, as data/calendars/2026.txt).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// `kefu calendar show`.
@@ -99,7 +113,7 @@ pub struct CalendarShowArgs {
     /// The month, `YYYY-MM`.
     #[arg(value_name = "YYYY-MM")]
     pub month: String,
-    /// Year files to load over the shipped schedules (one line per day or range).
+    /// Year files to load over the stored and shipped schedules (one line per day or range).
     #[arg(long, value_name = "FILE")]
     pub year_file: Vec<PathBuf>,
 }
@@ -119,7 +133,7 @@ pub struct CalendarAddArgs {
     /// A clock-time limit in minutes, 24 × 7 (fault repair: 45 urban, 90 rural, 120 remote).
     #[arg(long, value_name = "N")]
     pub clock_minutes: Option<u32>,
-    /// Year files to load over the shipped schedules.
+    /// Year files to load over the stored and shipped schedules.
     #[arg(long, value_name = "FILE")]
     pub year_file: Vec<PathBuf>,
 }
@@ -308,6 +322,12 @@ impl Cli {
             demo_customers: serve.and_then(|s| s.demo_customers),
             demo_seed: serve.and_then(|s| s.demo_seed),
             log: None,
+            calendar: self
+                .calendar_utc_offset
+                .clone()
+                .map(|o| crate::config::CalendarLayer {
+                    utc_offset: Some(o),
+                }),
         }
     }
 }

@@ -71,6 +71,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         ServerConfig {
             secure_cookies: config.secure_cookies,
             demo: demo_mode,
+            utc_offset: config.utc_offset,
             ..ServerConfig::default()
         },
     );

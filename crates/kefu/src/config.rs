@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use chrono::FixedOffset;
 use serde::Deserialize;
 
 /// The default listen address (loopback: exposing kefu is a deliberate choice).
@@ -20,6 +21,9 @@ pub const DEFAULT_DATA_DIR: &str = "./kefu-data";
 pub const CONFIG_FILE: &str = "kefu.toml";
 /// The SQLite file inside the data directory.
 pub const SQLITE_FILE: &str = "kefu.db";
+/// The centre's offset from UTC (*default*): Asia/Shanghai, which has kept +08:00 all year
+/// since 1991, so a fixed offset is exact.
+pub const DEFAULT_UTC_OFFSET: &str = "+08:00";
 
 /// A database URL, redacted whenever it is shown.
 #[derive(Clone, PartialEq, Eq)]
@@ -106,6 +110,45 @@ pub struct ConfigLayer {
     pub demo_seed: Option<u64>,
     /// Log filter, `tracing` syntax (`KEFU_LOG`, falling back to `RUST_LOG`).
     pub log: Option<String>,
+    /// The `[calendar]` table.
+    pub calendar: Option<CalendarLayer>,
+}
+
+/// The `[calendar]` table of `kefu.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarLayer {
+    /// The centre's offset from UTC, `+08:00` (`KEFU_CALENDAR_UTC_OFFSET`,
+    /// `--calendar-utc-offset`): dates, working hours and deadlines are local to it.
+    pub utc_offset: Option<String>,
+}
+
+/// Parses a UTC offset written `+HH:MM` or `-HH:MM` (`Z` for UTC), within ±23:59.
+pub fn parse_utc_offset(raw: &str) -> anyhow::Result<FixedOffset> {
+    let s = raw.trim();
+    let bad = || {
+        anyhow::anyhow!(
+            "calendar.utc_offset '{raw}' is not a UTC offset; write it as +HH:MM, e.g. +08:00"
+        )
+    };
+    if s.eq_ignore_ascii_case("z") {
+        return FixedOffset::east_opt(0).ok_or_else(bad);
+    }
+    let (sign, rest) = match s.as_bytes().first() {
+        Some(b'+') => (1, &s[1..]),
+        Some(b'-') => (-1, &s[1..]),
+        _ => return Err(bad()),
+    };
+    let (h, m) = rest.split_once(':').ok_or_else(bad)?;
+    if h.len() != 2 || m.len() != 2 {
+        return Err(bad());
+    }
+    let h: i32 = h.parse().map_err(|_| bad())?;
+    let m: i32 = m.parse().map_err(|_| bad())?;
+    if h > 23 || m > 59 {
+        return Err(bad());
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60)).ok_or_else(bad)
 }
 
 fn parse_env<T: std::str::FromStr>(name: &str, value: String) -> anyhow::Result<T>
@@ -153,6 +196,11 @@ impl ConfigLayer {
                 "KEFU_DEMO_CUSTOMERS" => layer.demo_customers = Some(parse_env(&name, value)?),
                 "KEFU_DEMO_SEED" => layer.demo_seed = Some(parse_env(&name, value)?),
                 "KEFU_LOG" => layer.log = Some(value),
+                "KEFU_CALENDAR_UTC_OFFSET" => {
+                    layer.calendar = Some(CalendarLayer {
+                        utc_offset: Some(value),
+                    });
+                }
                 "RUST_LOG" => rust_log = Some(value),
                 _ => {}
             }
@@ -173,6 +221,12 @@ impl ConfigLayer {
             demo_customers: self.demo_customers.or(lower.demo_customers),
             demo_seed: self.demo_seed.or(lower.demo_seed),
             log: self.log.or(lower.log),
+            calendar: match (self.calendar, lower.calendar) {
+                (Some(a), Some(b)) => Some(CalendarLayer {
+                    utc_offset: a.utc_offset.or(b.utc_offset),
+                }),
+                (a, b) => a.or(b),
+            },
         }
     }
 }
@@ -224,6 +278,8 @@ pub struct Config {
     pub demo_seed: u64,
     /// Log filter.
     pub log: String,
+    /// The centre's offset from UTC (`calendar.utc_offset`).
+    pub utc_offset: FixedOffset,
 }
 
 /// The log filter when none is configured.
@@ -258,7 +314,14 @@ impl Config {
             }
             None => Database::Sqlite(data_dir.join(SQLITE_FILE)),
         };
+        let utc_offset = parse_utc_offset(
+            l.calendar
+                .and_then(|c| c.utc_offset)
+                .as_deref()
+                .unwrap_or(DEFAULT_UTC_OFFSET),
+        )?;
         Ok(Config {
+            utc_offset,
             addr,
             data_dir,
             database,
@@ -375,6 +438,43 @@ mod tests {
         assert!(ConfigLayer::from_env([("KEFU_DEMO_SEED".into(), "abc".into())]).is_err());
         assert_eq!(env(&[("KEFU_DEMO", "1")]).demo, Some(true));
         assert!(ConfigLayer::from_env([("KEFU_DEMO".into(), "maybe".into())]).is_err());
+    }
+
+    #[test]
+    fn the_calendar_offset_defaults_to_beijing_and_layers_like_the_rest() {
+        let none = ConfigLayer::default;
+        let c = resolve(none(), none(), none());
+        assert_eq!(c.utc_offset.local_minus_utc(), 8 * 3600);
+        let file =
+            ConfigLayer::from_toml("[calendar]\nutc_offset = \"+07:00\"\n").unwrap_or_default();
+        assert_eq!(
+            resolve(file.clone(), none(), none())
+                .utc_offset
+                .local_minus_utc(),
+            7 * 3600,
+            "file beats default"
+        );
+        let e = env(&[("KEFU_CALENDAR_UTC_OFFSET", "+06:30")]);
+        let c = resolve(file.clone(), e.clone(), none());
+        assert_eq!(
+            c.utc_offset.local_minus_utc(),
+            6 * 3600 + 1800,
+            "env beats file"
+        );
+        let flags = ConfigLayer {
+            calendar: Some(CalendarLayer {
+                utc_offset: Some("-05:00".into()),
+            }),
+            ..ConfigLayer::default()
+        };
+        let c = resolve(file, e, flags);
+        assert_eq!(c.utc_offset.local_minus_utc(), -5 * 3600, "flag beats env");
+        for bad in ["8", "+8:00", "+24:00", "Asia/Shanghai", "+08:60"] {
+            assert!(parse_utc_offset(bad).is_err(), "{bad}");
+        }
+        assert!(ConfigLayer::from_toml("[calendar]\nzone = \"x\"\n").is_err());
+        let bad = env(&[("KEFU_CALENDAR_UTC_OFFSET", "CST")]);
+        assert!(Config::resolve(none(), bad, none()).is_err());
     }
 
     #[test]

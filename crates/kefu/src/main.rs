@@ -49,8 +49,12 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Orders(OrdersCommand::List(args)) => orders::list(&config, args).await,
         Command::Orders(OrdersCommand::Show(args)) => orders::show(&config, args).await,
+        Command::Calendar(CalendarCommand::Import(args)) => {
+            print!("{}", calendar::import(&config, &args.file).await?);
+            Ok(())
+        }
         Command::Calendar(CalendarCommand::Show(args)) => {
-            let cal = calendar::load(&args.year_file)?;
+            let cal = calendar::load(&config, &args.year_file).await?;
             print!(
                 "{}",
                 calendar::show_month(&cal, calendar::parse_month(&args.month)?)
@@ -58,7 +62,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Calendar(CalendarCommand::Add(args)) => {
-            let cal = calendar::load(&args.year_file)?;
+            let cal = calendar::load(&config, &args.year_file).await?;
             let from = calendar::parse_instant(&args.from, cal.offset())?;
             let limit =
                 calendar::limit_of(args.working_days, args.working_hours, args.clock_minutes)?;

@@ -35,5 +35,5 @@ pub use table::{
 pub use working::{CHINA_OFFSET_SECS, WorkingCalendar, YEAR_2025, YEAR_2026};
 pub use year_file::{
     DayKind, DayName, DayOverride, MAX_DAY_NAME_CHARS, MAX_LINE_CHARS, MAX_LINES, YearSchedule,
-    parse_year_file, parse_year_file_with, to_year_file,
+    parse_year_file, parse_year_file_all, parse_year_file_with, to_year_file,
 };

@@ -167,21 +167,43 @@ pub fn parse_year_file(text: &str) -> Result<YearSchedule, CalendarError> {
     parse_year_file_with(text, &WeekPattern::china_default())
 }
 
-/// Parses a year file, checking make-up days against `week`; every error names its line.
+/// Parses a year file, checking make-up days against `week`; the error names its line (the
+/// first bad one; [`parse_year_file_all`] reports every one).
 pub fn parse_year_file_with(text: &str, week: &WeekPattern) -> Result<YearSchedule, CalendarError> {
+    parse_year_file_all(text, week).map_err(|mut errors| {
+        // `parse_year_file_all` never returns an empty list; the fallback keeps this total.
+        if errors.is_empty() {
+            CalendarError::MissingYear
+        } else {
+            errors.swap_remove(0)
+        }
+    })
+}
+
+/// Parses a year file like [`parse_year_file_with`] but goes on after a bad line, so that an
+/// administrator importing a file sees every bad line at once (in line order; never empty on
+/// error). A bad `year` line is reported once; the days after it are not blamed for it.
+pub fn parse_year_file_all(
+    text: &str,
+    week: &WeekPattern,
+) -> Result<YearSchedule, Vec<CalendarError>> {
     let mut schedule: Option<YearSchedule> = None;
+    let mut errors = Vec::new();
+    let mut bad_year_line = false;
     // Editors on Windows may save with a byte-order mark; it is not part of the first line.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         if line > MAX_LINES {
-            return Err(CalendarError::TooManyLines { max: MAX_LINES });
+            errors.push(CalendarError::TooManyLines { max: MAX_LINES });
+            return Err(errors);
         }
         let at = |problem| CalendarError::Line { line, problem };
         if raw.chars().count() > MAX_LINE_CHARS {
-            return Err(at(LineProblem::TooLong {
+            errors.push(at(LineProblem::TooLong {
                 max: MAX_LINE_CHARS,
             }));
+            continue;
         }
         let content = raw.split('#').next().unwrap_or_default().trim();
         if content.is_empty() {
@@ -189,38 +211,74 @@ pub fn parse_year_file_with(text: &str, week: &WeekPattern) -> Result<YearSchedu
         }
         let (first, rest) = split_word(content);
         if first == "year" {
-            let bad = || {
-                at(LineProblem::BadYear {
-                    found: content.to_owned(),
-                })
-            };
-            if schedule.is_some() {
-                return Err(bad());
+            let year = rest
+                .parse::<i32>()
+                .ok()
+                .filter(|y| (1900..=9999).contains(y));
+            match year {
+                Some(year) if schedule.is_none() && !bad_year_line => {
+                    schedule = Some(YearSchedule::new(year));
+                }
+                _ => {
+                    bad_year_line |= schedule.is_none();
+                    errors.push(at(LineProblem::BadYear {
+                        found: content.to_owned(),
+                    }));
+                }
             }
-            let year: i32 = rest.parse().map_err(|_| bad())?;
-            if !(1900..=9999).contains(&year) {
-                return Err(bad());
-            }
-            schedule = Some(YearSchedule::new(year));
             continue;
         }
         let Some(schedule) = schedule.as_mut() else {
-            return Err(at(LineProblem::BeforeYear));
-        };
-        let (from, to) = parse_range(first).map_err(at)?;
-        let day = parse_day(rest, content).map_err(at)?;
-        let mut date = from;
-        loop {
-            let rule = |e| at(LineProblem::Rule(Box::new(e)));
-            day.check(date, week).map_err(rule)?;
-            schedule.insert(date, day.clone()).map_err(rule)?;
-            match date.succ_opt() {
-                Some(next) if next <= to => date = next,
-                _ => break,
+            if !bad_year_line {
+                errors.push(at(LineProblem::BeforeYear));
             }
+            continue;
+        };
+        if let Err(problem) = parse_line(schedule, first, rest, content, week) {
+            errors.push(at(problem));
         }
     }
-    schedule.ok_or(CalendarError::MissingYear)
+    match schedule {
+        Some(schedule) if errors.is_empty() => Ok(schedule),
+        None if errors.is_empty() => Err(vec![CalendarError::MissingYear]),
+        _ => Err(errors),
+    }
+}
+
+/// Adds the days of one entry line to `schedule`; on error nothing of the line is added.
+fn parse_line(
+    schedule: &mut YearSchedule,
+    first: &str,
+    rest: &str,
+    content: &str,
+    week: &WeekPattern,
+) -> Result<(), LineProblem> {
+    let (from, to) = parse_range(first)?;
+    let day = parse_day(rest, content)?;
+    let rule = |e| LineProblem::Rule(Box::new(e));
+    let mut dates = Vec::new();
+    let mut date = from;
+    loop {
+        day.check(date, week).map_err(rule)?;
+        if date.year() != schedule.year() {
+            return Err(rule(CalendarError::OutsideYear {
+                date,
+                year: schedule.year(),
+            }));
+        }
+        if schedule.days().contains_key(&date) {
+            return Err(rule(CalendarError::DuplicateDate { date }));
+        }
+        dates.push(date);
+        match date.succ_opt() {
+            Some(next) if next <= to => date = next,
+            _ => break,
+        }
+    }
+    for date in dates {
+        schedule.insert(date, day.clone()).map_err(rule)?;
+    }
+    Ok(())
 }
 
 /// Splits off the first whitespace-separated word.

@@ -339,15 +339,10 @@ pub async fn intake(
     };
     let intake = validate_intake(&state, &caller, body, key).await?;
     let actor = actor(&state, &caller).await?;
+    let rules = state.time_rules().await?;
     let (stored, outcome) = state
         .store
-        .intake(
-            intake,
-            IntakeOptions::default(),
-            &actor,
-            &state.sla_rules,
-            now(),
-        )
+        .intake(intake, IntakeOptions::default(), &actor, &rules, now())
         .await?;
     let status = match outcome {
         IntakeOutcome::Created => StatusCode::CREATED,
@@ -536,6 +531,7 @@ async fn act(
 ) -> ApiResult<Json<OrderDto>> {
     let number = parse_number(number)?;
     let actor = actor(state, caller).await?;
+    let rules = state.time_rules().await?;
     let (stored, _) = state
         .store
         .apply(
@@ -544,7 +540,7 @@ async fn act(
             command,
             &actor,
             &caller.scope,
-            &state.sla_rules,
+            &rules,
             now(),
         )
         .await?;
@@ -553,7 +549,7 @@ async fn act(
 
 /// The API view of a stored order, its SLA as of now in the centre's offset.
 fn order_dto(state: &AppState, stored: &StoredOrder, unmasked: bool) -> OrderDto {
-    OrderDto::new(stored, unmasked, now(), state.sla_rules.calendar.offset())
+    OrderDto::new(stored, unmasked, now(), state.config.utc_offset)
 }
 
 /// The timeline with the sweep's alerts placed by time (the state they show is the one the

@@ -128,6 +128,8 @@ impl Person {
 /// An app over a fresh, seeded store.
 pub struct TestApp {
     pub store: Arc<dyn Store>,
+    /// The state behind `app` (for what handlers share, e.g. the cached time rules).
+    pub state: AppState,
     pub app: Router,
     pub units: Units,
     pub people: HashMap<&'static str, Person>,
@@ -249,9 +251,11 @@ impl TestApp {
                 },
             );
         }
-        let app = app(AppState::new(store.clone(), config));
+        let state = AppState::new(store.clone(), config);
+        let app = app(state.clone());
         TestApp {
             store,
+            state,
             app,
             units,
             people,

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod calendar;
 mod catalogue;
 mod customers;
 mod health;

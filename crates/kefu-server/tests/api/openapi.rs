@@ -30,7 +30,7 @@ fn openapi_document_snapshot() {
 
 /// The routes the app serves. `app()` builds its router only from the documented
 /// `OpenApiRouter`, so this list and the document must agree exactly.
-const ROUTES: [(&str, &str); 47] = [
+const ROUTES: [(&str, &str); 52] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
@@ -78,6 +78,11 @@ const ROUTES: [(&str, &str); 47] = [
     ("GET", "/api/v1/major-rules"),
     ("PUT", "/api/v1/major-rules"),
     ("GET", "/api/v1/major-rules/history"),
+    ("POST", "/api/v1/calendars/import"),
+    ("GET", "/api/v1/calendars/{year}"),
+    ("PUT", "/api/v1/calendars/{year}"),
+    ("GET", "/api/v1/time-limits"),
+    ("PUT", "/api/v1/time-limits"),
 ];
 
 #[test]

@@ -110,7 +110,7 @@ async fn seed(backend: &Backend) -> (String, String) {
             intake("电费太高"),
             opts,
             &agent,
-            &kefu_store::SlaRules::default(),
+            &kefu_store::TimeRules::default(),
             Utc::now(),
         )
         .await
@@ -120,7 +120,7 @@ async fn seed(backend: &Backend) -> (String, String) {
             intake("电费又高了"),
             opts,
             &agent,
-            &kefu_store::SlaRules::default(),
+            &kefu_store::TimeRules::default(),
             Utc::now(),
         )
         .await
@@ -137,7 +137,7 @@ async fn seed(backend: &Backend) -> (String, String) {
             dispatch,
             &dispatcher,
             &hq.path,
-            &kefu_store::SlaRules::default(),
+            &kefu_store::TimeRules::default(),
             Utc::now(),
         )
         .await

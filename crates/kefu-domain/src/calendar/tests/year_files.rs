@@ -4,7 +4,7 @@ use chrono::{NaiveDate, Weekday};
 
 use super::super::{
     CalendarError, DayKind, DayOverride, LineProblem, WorkingCalendar, YEAR_2025, YEAR_2026,
-    parse_year_file, to_year_file,
+    parse_year_file, parse_year_file_all, to_year_file,
 };
 use super::{bj, cal};
 
@@ -269,4 +269,31 @@ fn a_calendar_checks_workdays_against_its_own_week() {
         .import_year_file("year 2026\n2026-02-14 workday 春节调休\n")
         .unwrap_err();
     assert!(matches!(err, CalendarError::Line { line: 2, .. }), "{err}");
+}
+
+#[test]
+fn every_bad_line_is_reported_at_once() {
+    let week = WorkingCalendar::china_default().week().clone();
+    let text = "# import\nyear 2026\n2026-01-01 holiday 元旦\n2026-02-30 holiday 春节\n\
+                2026-01-01 holiday 又一次\n2026-03-02 workday 调休\nnonsense\n2027-01-01 holiday 元旦\n";
+    let errors = parse_year_file_all(text, &week).unwrap_err();
+    let lines: Vec<usize> = errors
+        .iter()
+        .map(|e| match e {
+            CalendarError::Line { line, .. } => *line,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // Bad date, duplicate, workday on a Monday, bad syntax, outside the year.
+    assert_eq!(lines, [4, 5, 6, 7, 8]);
+    // The first of them is what the one-error parser reports.
+    assert_eq!(parse_year_file(text).unwrap_err(), errors[0]);
+    // A bad year line is reported once; the days after it are not blamed for it.
+    let errors = parse_year_file_all("year 20x6\n2026-01-01 holiday 元旦\n", &week).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        parse_year_file_all("", &week),
+        Err(vec![CalendarError::MissingYear])
+    );
+    assert!(parse_year_file_all(YEAR_2026, &week).is_ok());
 }
