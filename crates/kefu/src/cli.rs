@@ -54,6 +54,25 @@ pub enum Command {
     /// Work orders, read from the store (for administrators and scripts).
     #[command(subcommand)]
     Orders(OrdersCommand),
+    /// Time limits of work orders: run the sweep once.
+    #[command(subcommand)]
+    Sla(SlaCommand),
+}
+
+/// `kefu sla …`.
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// Raise the warnings, overdue marks and escalations due now (as `serve` does every
+    /// 30 s); safe to run beside servers, and twice: each alert is written once.
+    Sweep(SlaSweepArgs),
+}
+
+/// `kefu sla sweep`.
+#[derive(Debug, Args)]
+pub struct SlaSweepArgs {
+    /// Sweep as of this instant (RFC 3339, e.g. 2026-02-14T16:00:00+08:00) instead of now.
+    #[arg(long, value_name = "INSTANT")]
+    pub at: Option<String>,
 }
 
 /// `kefu orders …`.
@@ -322,6 +341,7 @@ impl Cli {
             demo_customers: serve.and_then(|s| s.demo_customers),
             demo_seed: serve.and_then(|s| s.demo_seed),
             log: None,
+            sla_sweep_seconds: None,
             calendar: self
                 .calendar_utc_offset
                 .clone()

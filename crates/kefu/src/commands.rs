@@ -72,6 +72,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             secure_cookies: config.secure_cookies,
             demo: demo_mode,
             utc_offset: config.utc_offset,
+            sla_sweep_interval: config.sla_sweep_interval,
             ..ServerConfig::default()
         },
     );

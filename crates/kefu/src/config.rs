@@ -112,6 +112,9 @@ pub struct ConfigLayer {
     pub log: Option<String>,
     /// The `[calendar]` table.
     pub calendar: Option<CalendarLayer>,
+    /// Seconds between SLA sweeps of `serve`, 0 to leave sweeping to other processes
+    /// (`KEFU_SLA_SWEEP_SECONDS`).
+    pub sla_sweep_seconds: Option<u64>,
 }
 
 /// The `[calendar]` table of `kefu.toml`.
@@ -201,6 +204,9 @@ impl ConfigLayer {
                         utc_offset: Some(value),
                     });
                 }
+                "KEFU_SLA_SWEEP_SECONDS" => {
+                    layer.sla_sweep_seconds = Some(parse_env(&name, value)?);
+                }
                 "RUST_LOG" => rust_log = Some(value),
                 _ => {}
             }
@@ -227,6 +233,7 @@ impl ConfigLayer {
                 }),
                 (a, b) => a.or(b),
             },
+            sla_sweep_seconds: self.sla_sweep_seconds.or(lower.sla_sweep_seconds),
         }
     }
 }
@@ -280,7 +287,14 @@ pub struct Config {
     pub log: String,
     /// The centre's offset from UTC (`calendar.utc_offset`).
     pub utc_offset: FixedOffset,
+    /// Time between SLA sweeps; `None` when this process does not sweep.
+    pub sla_sweep_interval: Option<std::time::Duration>,
 }
+
+/// Seconds between SLA sweeps when none is configured.
+pub const DEFAULT_SLA_SWEEP_SECONDS: u64 = 30;
+/// The longest interval between SLA sweeps (an hour).
+pub const MAX_SLA_SWEEP_SECONDS: u64 = 3600;
 
 /// The log filter when none is configured.
 pub const DEFAULT_LOG: &str = "info,sqlx=warn";
@@ -320,8 +334,16 @@ impl Config {
                 .as_deref()
                 .unwrap_or(DEFAULT_UTC_OFFSET),
         )?;
+        let sweep = l.sla_sweep_seconds.unwrap_or(DEFAULT_SLA_SWEEP_SECONDS);
+        if sweep > MAX_SLA_SWEEP_SECONDS {
+            anyhow::bail!(
+                "sla_sweep_seconds {sweep} is too long: warnings would come late; use 1 to \
+                 {MAX_SLA_SWEEP_SECONDS}, or 0 when another process sweeps"
+            );
+        }
         Ok(Config {
             utc_offset,
+            sla_sweep_interval: (sweep > 0).then(|| std::time::Duration::from_secs(sweep)),
             addr,
             data_dir,
             database,
@@ -438,6 +460,27 @@ mod tests {
         assert!(ConfigLayer::from_env([("KEFU_DEMO_SEED".into(), "abc".into())]).is_err());
         assert_eq!(env(&[("KEFU_DEMO", "1")]).demo, Some(true));
         assert!(ConfigLayer::from_env([("KEFU_DEMO".into(), "maybe".into())]).is_err());
+    }
+
+    #[test]
+    fn the_sla_sweep_runs_every_30_seconds_unless_turned_off() {
+        let d = ConfigLayer::default;
+        let c = Config::resolve(d(), d(), d()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.sla_sweep_interval,
+            Some(std::time::Duration::from_secs(30))
+        );
+        let off = env(&[("KEFU_SLA_SWEEP_SECONDS", "0")]);
+        let c = Config::resolve(d(), off, d()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.sla_sweep_interval, None);
+        let file = ConfigLayer::from_toml("sla_sweep_seconds = 10\n").unwrap_or_default();
+        let c = Config::resolve(file, d(), d()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.sla_sweep_interval,
+            Some(std::time::Duration::from_secs(10))
+        );
+        let long = env(&[("KEFU_SLA_SWEEP_SECONDS", "86400")]);
+        assert!(Config::resolve(d(), long, d()).is_err());
     }
 
     #[test]

@@ -10,3 +10,4 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod orders;
+pub mod sla;

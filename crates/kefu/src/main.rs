@@ -3,9 +3,11 @@
 //! process with status 1 and its message on stderr.
 
 use clap::Parser;
-use kefu::cli::{AdminCommand, BenchCommand, CalendarCommand, Cli, Command, OrdersCommand};
+use kefu::cli::{
+    AdminCommand, BenchCommand, CalendarCommand, Cli, Command, OrdersCommand, SlaCommand,
+};
 use kefu::config::{Config, ConfigLayer};
-use kefu::{bench, calendar, commands, orders};
+use kefu::{bench, calendar, commands, orders, sla};
 use tracing_subscriber::EnvFilter;
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -49,6 +51,10 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Orders(OrdersCommand::List(args)) => orders::list(&config, args).await,
         Command::Orders(OrdersCommand::Show(args)) => orders::show(&config, args).await,
+        Command::Sla(SlaCommand::Sweep(args)) => {
+            println!("{}", sla::sweep(&config, args).await?);
+            Ok(())
+        }
         Command::Calendar(CalendarCommand::Import(args)) => {
             print!("{}", calendar::import(&config, &args.file).await?);
             Ok(())

@@ -225,6 +225,29 @@ fn list_and_show(backend: &Backend) {
     );
     assert!(!out.status.success());
     assert!(stderr(&out).contains("no order"), "{}", stderr(&out));
+
+    // Years later every limit is past: one sweep raises the alerts, a second adds none, and
+    // `show` lists them after the timeline.
+    let far = "2030-01-02T09:00:00+08:00";
+    let out = run(backend.kefu().args(["sla", "sweep", "--at", far]), None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stdout(&out).contains("raised 0 alerts"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(backend.kefu().args(["sla", "sweep", "--at", far]), None);
+    assert!(stdout(&out).contains("raised 0 alerts"), "{}", stdout(&out));
+    let out = run(backend.kefu().args(["orders", "show", &second]), None);
+    let text = stdout(&out);
+    assert!(text.contains("due         reply"), "{text}");
+    assert!(text.contains("reply overdue → unit 330106"), "{text}");
+    let out = run(
+        backend.kefu().args(["sla", "sweep", "--at", "tomorrow"]),
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--at"), "{}", stderr(&out));
 }
 
 #[test]
