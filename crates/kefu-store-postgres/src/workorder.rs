@@ -24,7 +24,9 @@ use kefu_store::{
 };
 use sqlx::PgConnection;
 
-use crate::workorder_read::{self, locate_in_scope, order_by_id, timelines};
+use crate::workorder_read::{
+    self, assists_in_scope, locate_in_scope, order_by_id, replace_assists, timelines,
+};
 use crate::{PgStore, db, is_unique_violation};
 
 #[derive(sqlx::FromRow)]
@@ -308,6 +310,7 @@ impl WorkOrderStore for PgStore {
         .map_err(db)?;
         let id = match locked {
             Some((id, home)) if in_scope(scope, &home) => id,
+            Some((id, _)) if assists_in_scope(&mut tx, id, scope).await? => id,
             _ => return Err(order_not_found().into()),
         };
         let current = order_by_id(&mut tx, id).await?;
@@ -316,8 +319,12 @@ impl WorkOrderStore for PgStore {
             return Err(version_conflict(version));
         }
         let events = apply(&current.order, command, actor, now)?;
+        let assisting_before = current.order.assisting.clone();
         let order = events.iter().fold(current.order, |o, e| evolve(&o, e));
         let (sla, columns) = sla_columns(&order, &current.sla, rules)?;
+        if order.assisting != assisting_before {
+            replace_assists(&mut tx, id, &order.assisting).await?;
+        }
         if !update_order(&mut tx, id, expected_version, &order, &columns).await? {
             return Err(version_conflict(version));
         }

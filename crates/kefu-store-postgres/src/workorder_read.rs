@@ -86,8 +86,54 @@ pub(crate) async fn locate_in_scope(
 ) -> Result<i64, StoreError> {
     match locate(conn, number).await? {
         Some((id, home)) if in_scope(scope, &home) => Ok(id),
+        Some((id, _)) if assists_in_scope(conn, id, scope).await? => Ok(id),
         _ => Err(order_not_found()),
     }
+}
+
+/// Whether a unit assisting order `id` lies in `scope`.
+pub(crate) async fn assists_in_scope(
+    conn: &mut PgConnection,
+    id: i64,
+    scope: &OrgPath,
+) -> Result<bool, StoreError> {
+    let (low, high) = scope_range(scope);
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT order_id FROM work_order_assists WHERE order_id = $1 \
+         AND unit_path >= $2 AND unit_path < $3 LIMIT 1",
+    )
+    .bind(id)
+    .bind(low)
+    .bind(high)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(found.is_some())
+}
+
+/// Rewrites the assisting units of order `id` (after a change of `Order::assisting`).
+pub(crate) async fn replace_assists(
+    conn: &mut PgConnection,
+    id: i64,
+    units: &[OrgPath],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM work_order_assists WHERE order_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    for unit in units {
+        sqlx::query(
+            "INSERT INTO work_order_assists (order_id, unit_path) VALUES ($1, $2) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(unit.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// The order of row `id`.
@@ -145,11 +191,19 @@ pub(crate) async fn list(
     page: PageRequest,
 ) -> Result<Page<StoredOrder>, StoreError> {
     let (low, high) = scope_range(scope);
-    let mut qb =
-        QueryBuilder::<Postgres>::new("SELECT id FROM work_orders WHERE home_unit_path >= ");
-    qb.push_bind(low)
-        .push(" AND home_unit_path < ")
-        .push_bind(high);
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT id FROM work_orders WHERE ");
+    if filter.assisting {
+        qb.push("id IN (SELECT order_id FROM work_order_assists WHERE unit_path >= ")
+            .push_bind(low)
+            .push(" AND unit_path < ")
+            .push_bind(high)
+            .push(")");
+    } else {
+        qb.push("home_unit_path >= ")
+            .push_bind(low)
+            .push(" AND home_unit_path < ")
+            .push_bind(high);
+    }
     if let Some(unit) = &filter.unit {
         let (l, h) = scope_range(unit);
         qb.push(" AND home_unit_path >= ").push_bind(l);

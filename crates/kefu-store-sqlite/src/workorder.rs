@@ -22,7 +22,7 @@ use kefu_store::{
 };
 use sqlx::SqliteConnection;
 
-use crate::workorder_read::{self, locate_in_scope, order_by_id, timelines};
+use crate::workorder_read::{self, locate_in_scope, order_by_id, replace_assists, timelines};
 use crate::{SqliteStore, db, from_ms, ms};
 
 #[derive(sqlx::FromRow)]
@@ -281,8 +281,12 @@ impl WorkOrderStore for SqliteStore {
             return Err(version_conflict(version));
         }
         let events = apply(&current.order, command, actor, now)?;
+        let assisting_before = current.order.assisting.clone();
         let order = events.iter().fold(current.order, |o, e| evolve(&o, e));
         let (sla, columns) = sla_columns(&order, &current.sla, rules)?;
+        if order.assisting != assisting_before {
+            replace_assists(&mut tx, id, &order.assisting).await?;
+        }
         if !update_order(&mut tx, id, expected_version, &order, &columns).await? {
             return Err(version_conflict(version));
         }

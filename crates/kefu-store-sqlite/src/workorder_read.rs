@@ -94,8 +94,54 @@ pub(crate) async fn locate_in_scope(
 ) -> Result<i64, StoreError> {
     match locate(conn, number).await? {
         Some((id, home)) if in_scope(scope, &home) => Ok(id),
+        Some((id, _)) if assists_in_scope(conn, id, scope).await? => Ok(id),
         _ => Err(order_not_found()),
     }
+}
+
+/// Whether a unit assisting order `id` lies in `scope`.
+pub(crate) async fn assists_in_scope(
+    conn: &mut SqliteConnection,
+    id: i64,
+    scope: &OrgPath,
+) -> Result<bool, StoreError> {
+    let (low, high) = scope_range(scope);
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT order_id FROM work_order_assists WHERE order_id = ? \
+         AND unit_path >= ? AND unit_path < ? LIMIT 1",
+    )
+    .bind(id)
+    .bind(low)
+    .bind(high)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(found.is_some())
+}
+
+/// Rewrites the assisting units of order `id` (after a change of `Order::assisting`).
+pub(crate) async fn replace_assists(
+    conn: &mut SqliteConnection,
+    id: i64,
+    units: &[OrgPath],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM work_order_assists WHERE order_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    for unit in units {
+        sqlx::query(
+            "INSERT INTO work_order_assists (order_id, unit_path) VALUES (?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(unit.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// The order of row `id`.
@@ -163,7 +209,9 @@ fn list_query(
     scope: &OrgPath,
     page: PageRequest,
 ) -> QueryBuilder<Sqlite> {
-    let hint = if filter.major == Some(true) {
+    let hint = if filter.assisting {
+        ""
+    } else if filter.major == Some(true) {
         " INDEXED BY work_orders_major"
     } else if filter.supervised == Some(true) {
         " INDEXED BY work_orders_supervised"
@@ -172,7 +220,7 @@ fn list_query(
     } else {
         ""
     };
-    let hint = if hint.is_empty() && filter.overdue.is_some_and(|o| o.yes) {
+    let hint = if hint.is_empty() && !filter.assisting && filter.overdue.is_some_and(|o| o.yes) {
         " INDEXED BY work_orders_due"
     } else {
         hint
@@ -191,8 +239,17 @@ fn list_query(
     };
     let (low, high) = scope_range(scope);
     let mut qb = QueryBuilder::<Sqlite>::new(format!("{head} FROM work_orders{hint} WHERE "));
-    qb.push(format!("{column} >= ")).push_bind(low);
-    qb.push(format!(" AND {column} < ")).push_bind(high);
+    if filter.assisting {
+        // A unit assists few orders: the assist index drives, the rest is checked per row.
+        qb.push("id IN (SELECT order_id FROM work_order_assists WHERE unit_path >= ")
+            .push_bind(low)
+            .push(" AND unit_path < ")
+            .push_bind(high)
+            .push(")");
+    } else {
+        qb.push(format!("{column} >= ")).push_bind(low);
+        qb.push(format!(" AND {column} < ")).push_bind(high);
+    }
     if let Some(unit) = &filter.unit {
         let (l, h) = scope_range(unit);
         qb.push(" AND home_unit_path >= ").push_bind(l);

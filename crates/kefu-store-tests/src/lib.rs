@@ -79,6 +79,7 @@ macro_rules! store_tests {
             customer_writes_are_audited,
             complaint_goes_from_intake_to_archive,
             deadlines_are_stored_with_the_order_and_filtered_by,
+            assisting_units_read_the_order_but_do_not_host_it,
             sweep_raises_each_alert_once_to_the_right_supervisors,
             transitions_keep_the_alerts_already_raised,
             suspended_orders_raise_nothing_until_resumed,

@@ -5,7 +5,7 @@ use kefu_domain::workorder::{AppealType, Channel, Command, State};
 use kefu_store::{OrderFilter, PageRequest, Store};
 
 use crate::fixtures::{at, t0, tree};
-use crate::workorder_fixtures::{cast, dispatch_a, intake, ok, take};
+use crate::workorder_fixtures::{cast, complaint, dispatch_a, intake, ok, step, take};
 
 /// The daily sequence numbers of the orders listed with `f` in `scope`.
 async fn seqs(store: &dyn Store, f: OrderFilter, scope: OrgPath) -> Vec<u32> {
@@ -148,4 +148,82 @@ pub async fn order_list_filters_and_pages(store: &dyn Store) {
         }
     }
     assert_eq!(walked, vec![5, 4, 3, 2, 1]);
+}
+
+/// An assisting unit (协办) reads the order and finds it under `assisting`, not among the orders
+/// it hosts; its handlers cannot act as the host; once the order is dispatched to it, it hosts.
+pub async fn assisting_units_read_the_order_but_do_not_host_it(store: &dyn Store) {
+    use kefu_domain::org::DepartmentKind;
+    use kefu_domain::workorder::WorkOrderError;
+    use kefu_store::WorkOrderStoreError;
+
+    let t = tree(store).await;
+    let c = cast(&t);
+    let n = take(store, &c, complaint(&t), t0()).await.order.number;
+    ok(store, &t, &n, dispatch_a(&t), &c.dispatcher, at(1)).await;
+    let assist = Command::AddAssist {
+        unit: t.county_b.path.clone(),
+    };
+    ok(store, &t, &n, assist, &c.dispatcher, at(2)).await;
+    let b = &t.county_b.path;
+    let seen = store.get_order(&n, b).await.expect("get");
+    assert_eq!(seen.map(|o| o.order.number), Some(n));
+    assert_eq!(store.timeline(&n, b).await.expect("timeline").len(), 3);
+    let page = || PageRequest::new(None, Some(50));
+    let hosted = store
+        .list_orders(&OrderFilter::default(), b, page())
+        .await
+        .expect("list");
+    assert!(hosted.items.is_empty());
+    let assisting = OrderFilter {
+        assisting: true,
+        ..OrderFilter::default()
+    };
+    let mine = store
+        .list_orders(&assisting, b, page())
+        .await
+        .expect("list");
+    assert_eq!(
+        mine.items
+            .iter()
+            .map(|o| o.order.number)
+            .collect::<Vec<_>>(),
+        vec![n]
+    );
+    let none = store
+        .list_orders(&assisting, &t.county_a.path, page())
+        .await
+        .expect("list");
+    assert!(none.items.is_empty());
+    let refused = step(store, &t, &n, Command::Accept, &c.handler_b, at(3)).await;
+    assert!(
+        matches!(
+            refused,
+            Err(WorkOrderStoreError::Rule(
+                WorkOrderError::NotHostUnit { .. }
+            ))
+        ),
+        "{refused:?}"
+    );
+    // Sent to county B itself: it hosts, and no longer assists.
+    let to_b = Command::Dispatch {
+        unit: t.county_b.path.clone(),
+        department: DepartmentKind::Operations,
+        override_reason: "地址在B县".into(),
+    };
+    let moved = ok(store, &t, &n, to_b, &c.dispatcher, at(4)).await;
+    assert!(moved.order.assisting.is_empty());
+    assert!(
+        store
+            .list_orders(&assisting, b, page())
+            .await
+            .expect("list")
+            .items
+            .is_empty()
+    );
+    let hosted = store
+        .list_orders(&OrderFilter::default(), b, page())
+        .await
+        .expect("list");
+    assert_eq!(hosted.items.len(), 1);
 }

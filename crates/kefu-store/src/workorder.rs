@@ -8,7 +8,10 @@
 //!
 //! Scope: an order belongs to its *home unit* (`Order::home_unit`: the host unit once
 //! dispatched, else the unit of the territory); reads and writes treat orders whose home unit
-//! lies outside `scope` exactly like missing ones.
+//! lies outside `scope` exactly like missing ones — except that an assisting unit (协办) and
+//! the units below it may read the order (`get_order`, `timeline`, `alerts`, and lists with
+//! `OrderFilter::assisting`) and send it commands, which the domain then judges (a handler of an
+//! assisting unit is not the host's).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
@@ -107,6 +110,9 @@ pub struct OrderFilter {
     pub supervised: Option<bool>,
     /// A running deadline passed (true) or none did (false), as of the instant given.
     pub overdue: Option<Overdue>,
+    /// The orders whose assisting units (协办) lie in `scope`, instead of those whose home unit
+    /// does: a unit's "assisting" tab.
+    pub assisting: bool,
 }
 
 /// The `overdue` filter: whether an order has a running deadline at or before `at`.

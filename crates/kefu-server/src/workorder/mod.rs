@@ -379,6 +379,8 @@ pub struct OrderQuery {
     pub supervised: Option<bool>,
     /// A running deadline has passed (true) or none has (false), as of now.
     pub overdue: Option<bool>,
+    /// The orders the caller's unit (or one below it) assists (协办), instead of those it hosts.
+    pub assisting: Option<bool>,
     /// Taken at or after (RFC 3339).
     pub created_from: Option<String>,
     /// Taken before (RFC 3339).
@@ -454,6 +456,7 @@ impl OrderQuery {
             repeat: self.repeat,
             supervised: self.supervised,
             overdue: self.overdue.map(|yes| Overdue { yes, at: now() }),
+            assisting: self.assisting.unwrap_or(false),
         })
     }
 }
