@@ -270,4 +270,54 @@ proptest! {
         }
         prop_assert_eq!(replay(&run.timeline), Ok(run.order.clone()));
     }
+
+    /// Whatever the order went through, its deadlines compute, their instants are ordered,
+    /// warnings never fire before the clock starts, and a sweep at any instant raises each level
+    /// once: the second sweep at the same instant raises nothing.
+    #[test]
+    fn deadlines_of_any_order_are_ordered_and_alerts_are_raised_once(
+        steps in proptest::collection::vec((0u8..18, any::<u8>()), 0..40),
+        sweep_minutes in proptest::collection::vec(0i64..40_000, 1..6),
+    ) {
+        use crate::calendar::{TimeLimits, WorkingCalendar};
+        use crate::sla::{SlaPolicy, carry_over, raise, schedule};
+        let calendar = WorkingCalendar::china_default();
+        let limits = TimeLimits::defaults();
+        let mut run = Run::complaint();
+        let mut tracked = Vec::new();
+        for (kind, param) in steps {
+            let now = run.now + Duration::minutes(30);
+            let allowed = allowed_actions(run.order.state);
+            let Some(&a) = allowed.get(usize::from(kind) % allowed.len().max(1)) else {
+                continue;
+            };
+            let cmd = command(kind_of(a, param), param, now);
+            let by = natural_actor(a, &run.order, param);
+            if run.go(cmd, &by).is_err() {
+                continue;
+            }
+            let fresh = schedule(&run.order, &calendar, &limits, SlaPolicy::default());
+            let fresh = fresh.unwrap_or_else(|e| panic!("{e}"));
+            tracked = carry_over(&tracked, fresh);
+            for t in &tracked {
+                prop_assert!(t.start <= run.order.updated_at);
+                if let (Some(w), Some(d), Some(e)) = (t.warn_at, t.due_at, t.escalate_at) {
+                    prop_assert!(t.start <= w && w <= d && d <= e, "{t:?}");
+                } else {
+                    prop_assert!(run.order.is_suspended(), "{t:?}");
+                }
+            }
+        }
+        let mut sorted = sweep_minutes;
+        sorted.sort_unstable();
+        let mut seen = std::collections::BTreeSet::new();
+        for m in sorted {
+            let at = run.now + Duration::minutes(m);
+            for alert in raise(&mut tracked, at) {
+                prop_assert!(alert.reached_at <= at);
+                prop_assert!(seen.insert((alert.kind, alert.start, alert.level)), "{alert:?}");
+            }
+            prop_assert!(raise(&mut tracked, at).is_empty());
+        }
+    }
 }
