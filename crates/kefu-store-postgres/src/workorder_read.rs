@@ -209,6 +209,9 @@ pub(crate) async fn list(
         qb.push(" AND home_unit_path >= ").push_bind(l);
         qb.push(" AND home_unit_path < ").push_bind(h);
     }
+    if let Some(c) = filter.customer {
+        qb.push(" AND customer_id = ").push_bind(c.0);
+    }
     if let Some(s) = filter.state {
         qb.push(" AND state = ").push_bind(s.code());
     }

@@ -220,7 +220,11 @@ fn list_query(
     } else {
         ""
     };
-    let hint = if hint.is_empty() && !filter.assisting && filter.overdue.is_some_and(|o| o.yes) {
+    let hint = if !hint.is_empty() || filter.assisting {
+        hint
+    } else if filter.customer.is_some() {
+        " INDEXED BY work_orders_customer"
+    } else if filter.overdue.is_some_and(|o| o.yes) {
         " INDEXED BY work_orders_due"
     } else {
         hint
@@ -254,6 +258,9 @@ fn list_query(
         let (l, h) = scope_range(unit);
         qb.push(" AND home_unit_path >= ").push_bind(l);
         qb.push(" AND home_unit_path < ").push_bind(h);
+    }
+    if let Some(c) = filter.customer {
+        qb.push(" AND customer_id = ").push_bind(c.0);
     }
     if let Some(s) = filter.state {
         qb.push(" AND state = ").push_bind(s.code());
@@ -407,6 +414,14 @@ mod tests {
                 },
                 province(),
                 "work_orders_repeat",
+            ),
+            (
+                OrderFilter {
+                    customer: Some(kefu_domain::ids::CustomerId(7)),
+                    ..f()
+                },
+                province(),
+                "work_orders_customer",
             ),
             (
                 OrderFilter {

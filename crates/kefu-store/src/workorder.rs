@@ -113,6 +113,8 @@ pub struct OrderFilter {
     /// The orders whose assisting units (协办) lie in `scope`, instead of those whose home unit
     /// does: a unit's "assisting" tab.
     pub assisting: bool,
+    /// The orders of one customer of the archive.
+    pub customer: Option<CustomerId>,
 }
 
 /// The `overdue` filter: whether an order has a running deadline at or before `at`.

@@ -1,7 +1,7 @@
 //! The state machine: `apply(order, command, actor, now)` decides and returns events, or refuses
 //! with a typed error. Who may do what, and when, is written here once (see the module table).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 
 use super::command::{Command, ReviewDecision};
 use super::error::WorkOrderError;
@@ -355,8 +355,14 @@ pub fn apply(
         Command::Reply(input) => {
             require_host_handler(order, actor, action)?;
             let mut reply = Reply::validate(input, order.appeal_type, now);
+            // People enter the handling time to the minute: the minute the appeal was taken
+            // counts as after it.
+            let taken_minute = order
+                .opened_at
+                .duration_trunc(chrono::Duration::minutes(1))
+                .unwrap_or(order.opened_at);
             if let Ok(r) = &reply
-                && r.handled_at < order.opened_at
+                && r.handled_at < taken_minute
             {
                 reply = Err(vec![FieldError::new(
                     "handled_at",

@@ -5,6 +5,9 @@
 //! carry the session's CSRF token in a hidden field.
 
 mod i18n;
+mod order_text;
+mod order_view;
+mod orders;
 mod pages;
 mod view;
 
@@ -42,6 +45,12 @@ pub fn router() -> Router<AppState> {
         .route("/ui/lang/{code}", get(pages::switch_language))
         .route("/ui/workbench", get(pages::workbench))
         .route("/ui/customers/{id}", get(pages::customer_page))
+        .route("/ui/orders", get(orders::list).post(orders::take))
+        .route("/ui/orders/{number}", get(orders::show))
+        .route(
+            "/ui/orders/{number}/{action}",
+            axum::routing::post(orders::act),
+        )
         .route(
             "/ui/password",
             get(pages::password_form).post(pages::password_submit),

@@ -11,6 +11,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kefu_domain::customer::SpecialDateKind;
 use serde::Deserialize;
 
+use super::order_text::OrderText;
+use super::order_view::OrderRow;
+use super::orders::{IntakeForm, IntakeFormView};
 use super::view::{CustomerView, EventView, TopBar, error_message, render, url_encode};
 use super::{LANG_COOKIE, Lang, Text, Viewer, is_local_page};
 use crate::AppState;
@@ -22,11 +25,15 @@ use crate::customer::{self, CustomerQuery, SpecialDatesQuery};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{self, ClientIp};
 use crate::staff::PageParams;
+use crate::workorder::{self, OrderQuery};
+use kefu_domain::workorder::{Action, roles_for};
 
 /// The page a signed-in person lands on.
 const HOME: &str = "/ui/workbench";
 /// The longest history shown on the customer page (older events: the API pages further).
 const HISTORY_ON_PAGE: u32 = 200;
+/// The customer's newest orders shown on their page.
+const ORDERS_ON_PAGE: u32 = 20;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -220,7 +227,7 @@ fn message_page(viewer: &Viewer, status: StatusCode, message: String) -> Respons
     render(status, &page)
 }
 
-fn forbidden_page(viewer: &Viewer) -> Response {
+pub(super) fn forbidden_page(viewer: &Viewer) -> Response {
     message_page(
         viewer,
         StatusCode::FORBIDDEN,
@@ -228,7 +235,7 @@ fn forbidden_page(viewer: &Viewer) -> Response {
     )
 }
 
-fn api_error_page(viewer: &Viewer, e: &ApiError) -> Response {
+pub(super) fn api_error_page(viewer: &Viewer, e: &ApiError) -> Response {
     message_page(viewer, e.code().status(), error_message(viewer.lang.t(), e))
 }
 
@@ -393,30 +400,45 @@ pub async fn workbench(
 #[template(path = "customer.html")]
 struct CustomerPage {
     t: &'static Text,
+    o: &'static OrderText,
     lang: &'static str,
     title: String,
     top: TopBar,
     c: CustomerView,
     history: Vec<EventView>,
+    orders: Vec<OrderRow>,
+    form: Option<IntakeFormView>,
+    csrf: String,
 }
 
-/// GET /ui/customers/{id}: the profile and its history of changes.
+/// GET /ui/customers/{id}: the profile, the customer's orders, the new-order form for those who
+/// take appeals, and the history of changes.
 pub async fn customer_page(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(raw_id): Path<String>,
 ) -> Response {
-    let lang = viewer.lang;
     let Some(id) = raw_id.parse::<i64>().ok().filter(|i| *i > 0) else {
         return message_page(
             &viewer,
             StatusCode::NOT_FOUND,
-            lang.t().not_found.to_owned(),
+            viewer.lang.t().not_found.to_owned(),
         );
     };
-    let units = match unit_names(&state, &viewer.caller).await {
+    customer_page_with(&state, &viewer, id, None).await
+}
+
+/// The customer page; `refusal` is a refused new-order form with what was typed.
+pub(super) async fn customer_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    refusal: Option<(ApiError, &IntakeForm)>,
+) -> Response {
+    let lang = viewer.lang;
+    let units = match unit_names(state, &viewer.caller).await {
         Ok(u) => u,
-        Err(e) => return api_error_page(&viewer, &e),
+        Err(e) => return api_error_page(viewer, &e),
     };
     let dto = match customer::get_customer(
         State(state.clone()),
@@ -426,7 +448,7 @@ pub async fn customer_page(
     .await
     {
         Ok(c) => c.0,
-        Err(e) => return api_error_page(&viewer, &e),
+        Err(e) => return api_error_page(viewer, &e),
     };
     let params = PageParams {
         limit: Some(HISTORY_ON_PAGE),
@@ -441,23 +463,68 @@ pub async fn customer_page(
     .await
     {
         Ok(h) => h.0.items,
-        Err(e) => return api_error_page(&viewer, &e),
+        Err(e) => return api_error_page(viewer, &e),
     };
-    let staff_names = staff_names(&state, &viewer.caller).await;
+    let staff_names = staff_names(state, &viewer.caller).await;
+    let cat = match state.store.current_catalogue().await {
+        Ok(c) => c.value,
+        Err(_) => kefu_domain::workorder::Catalogue::defaults(),
+    };
+    let query = OrderQuery {
+        customer_id: Some(id),
+        limit: Some(ORDERS_ON_PAGE),
+        ..OrderQuery::default()
+    };
+    let orders = match workorder::list_orders(
+        State(state.clone()),
+        viewer.caller.clone(),
+        extract::Query(query),
+    )
+    .await
+    {
+        Ok(p) => {
+            p.0.items
+                .iter()
+                .map(|o| OrderRow::new(o, lang, &units, &cat))
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    };
+    let takes_appeals = roles_for(Action::Intake)
+        .iter()
+        .any(|r| viewer.caller.roles.has(*r));
+    let mut status = StatusCode::OK;
+    let form = takes_appeals.then(|| {
+        let mut f = IntakeFormView::new(lang, &cat, dto.phones.first().map_or("", String::as_str));
+        if let Some((e, typed)) = &refusal {
+            status = e.code().status();
+            f.message = error_message(lang.t(), e);
+            f.typed = typed.typed();
+            for fe in &e.problem().errors {
+                f.errors.insert(fe.field.clone(), fe.reason.clone());
+            }
+        }
+        f
+    });
     let here = format!("/ui/customers/{id}");
+    let top = TopBar::new(viewer, &units, &here);
     let page = CustomerPage {
         t: lang.t(),
+        o: lang.o(),
         lang: lang.html_code(),
         title: format!("{} · {}", dto.name, lang.t().profile),
-        top: TopBar::new(&viewer, &units, &here),
+        csrf: top.csrf.clone(),
+        top,
         c: CustomerView::new(&dto, lang, &units),
         history: history
             .iter()
             .rev()
             .map(|e| EventView::new(e, lang, &staff_names, &units))
             .collect(),
+        orders,
+        form,
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
 }
 
 /// Display names of the staff in the viewer's scope, for "who" columns (first page suffices

@@ -21,6 +21,7 @@ pub struct TopBar {
     pub roles: String,
     pub csrf: String,
     pub switch_href: String,
+    pub orders_label: &'static str,
 }
 
 impl TopBar {
@@ -45,6 +46,7 @@ impl TopBar {
                 .join(" · "),
             csrf,
             switch_href: format!("/ui/lang/{}?next={}", lang.other().code(), url_encode(here)),
+            orders_label: lang.o().orders,
         }
     }
 }

@@ -359,7 +359,7 @@ pub async fn intake(
 }
 
 /// Filters of the order list (all must hold) and the page.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OrderQuery {
@@ -381,6 +381,8 @@ pub struct OrderQuery {
     pub overdue: Option<bool>,
     /// The orders the caller's unit (or one below it) assists (协办), instead of those it hosts.
     pub assisting: Option<bool>,
+    /// The orders of this customer (the customer 360° view).
+    pub customer_id: Option<i64>,
     /// Taken at or after (RFC 3339).
     pub created_from: Option<String>,
     /// Taken before (RFC 3339).
@@ -457,6 +459,7 @@ impl OrderQuery {
             supervised: self.supervised,
             overdue: self.overdue.map(|yes| Overdue { yes, at: now() }),
             assisting: self.assisting.unwrap_or(false),
+            customer: self.customer_id.map(kefu_domain::ids::CustomerId),
         })
     }
 }

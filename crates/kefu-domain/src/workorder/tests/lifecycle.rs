@@ -1,5 +1,7 @@
 //! Each path of issue 4's acceptance that the domain decides, one test per path.
 
+use chrono::DurationRound;
+
 use super::*;
 
 #[test]
@@ -433,6 +435,21 @@ fn a_reply_missing_fields_is_refused_naming_each() {
         &handler_a(),
     );
     assert_eq!(field_names(&e), ["handled_at"]);
+    // A time typed to the minute in which the appeal was taken counts as after it.
+    let same_minute = t0()
+        .duration_trunc(Duration::minutes(1))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        same_minute < t0(),
+        "t0 has seconds, so this checks the rule"
+    );
+    run.ok(
+        Command::Reply(ReplyInput {
+            handled_at: Some(same_minute),
+            ..reply_input(t0())
+        }),
+        &handler_a(),
+    );
 }
 
 #[test]

@@ -1,0 +1,878 @@
+//! The work-order pages (issue 8 items 3–5): the filtered list (dispatch queue, the unit's
+//! orders, overdue, assisting — filters live in the URL), the order page with its deadlines,
+//! timeline and the action forms the viewer may use, and the intake form's target. Every page
+//! and action goes through the JSON API's handlers, so rules, scope and audit are shared; a
+//! refused action re-renders the order page with the server's message and keeps what was typed.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use kefu_domain::customer::Phone;
+use kefu_domain::org::DepartmentKind;
+use kefu_domain::workorder::{
+    Action, Catalogue, Channel, ContactResult, FaultFinding, Priority, ReturnReason, Satisfaction,
+    SuspendReason,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::order_text::OrderText;
+use super::order_view::{Choice, OrderRow, OrderView, actions_for, choices, sub_category_choices};
+use super::view::{TopBar, error_message, render, url_encode};
+use super::{Lang, Text, Viewer};
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{self, JsonBody};
+use crate::workorder::{self, OrderQuery};
+
+/// Orders on one list page.
+const PAGE_SIZE: u32 = 50;
+
+/// The list's filters, as the URL carries them.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    state: Option<String>,
+    appeal_type: Option<String>,
+    overdue: Option<String>,
+    major: Option<String>,
+    supervised: Option<String>,
+    repeat: Option<String>,
+    assisting: Option<String>,
+    cursor: Option<String>,
+}
+
+fn flag(v: &Option<String>) -> Option<bool> {
+    match v.as_deref() {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
+    }
+}
+
+fn nonempty(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+impl ListQuery {
+    /// The same filters as a query string (for the next page and the filter form).
+    fn href(&self, cursor: Option<&str>) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("state", &self.state),
+            ("appeal_type", &self.appeal_type),
+            ("overdue", &self.overdue),
+            ("major", &self.major),
+            ("supervised", &self.supervised),
+            ("repeat", &self.repeat),
+            ("assisting", &self.assisting),
+        ] {
+            if let Some(v) = nonempty(v) {
+                parts.push(format!("{k}={}", url_encode(&v)));
+            }
+        }
+        if let Some(c) = cursor {
+            parts.push(format!("cursor={}", url_encode(c)));
+        }
+        format!("/ui/orders?{}", parts.join("&"))
+    }
+
+    fn to_api(&self) -> OrderQuery {
+        OrderQuery {
+            state: nonempty(&self.state),
+            appeal_type: nonempty(&self.appeal_type),
+            host_unit_id: None,
+            major: flag(&self.major),
+            repeat: flag(&self.repeat),
+            channel: None,
+            supervised: flag(&self.supervised),
+            overdue: flag(&self.overdue),
+            assisting: flag(&self.assisting),
+            customer_id: None,
+            created_from: None,
+            created_to: None,
+            limit: Some(PAGE_SIZE),
+            cursor: self.cursor.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    t: &'static Text,
+    o: &'static OrderText,
+    lang: &'static str,
+    title: String,
+    top: TopBar,
+    q: ListQuery,
+    states: Vec<Choice>,
+    types: Vec<Choice>,
+    rows: Vec<OrderRow>,
+    message: String,
+    next_href: String,
+}
+
+impl OrdersPage {
+    fn sel(&self, field: &str, value: &str) -> bool {
+        let v = match field {
+            "state" => &self.q.state,
+            "appeal_type" => &self.q.appeal_type,
+            "overdue" => &self.q.overdue,
+            "major" => &self.q.major,
+            "supervised" => &self.q.supervised,
+            "repeat" => &self.q.repeat,
+            _ => &self.q.assisting,
+        };
+        v.as_deref() == Some(value)
+    }
+}
+
+async fn unit_names(state: &AppState, viewer: &Viewer) -> Result<HashMap<i64, String>, ApiError> {
+    let units = state.store.list_org_units(&viewer.caller.scope).await?;
+    Ok(units.into_iter().map(|u| (u.id.0, u.name)).collect())
+}
+
+async fn staff_names(state: &AppState, viewer: &Viewer) -> HashMap<i64, String> {
+    let page = kefu_store::PageRequest::new(None, Some(kefu_store::MAX_PAGE_SIZE));
+    // The root's staff list names everyone an order's timeline may show; failures only cost
+    // names (ids are shown instead).
+    let root = viewer
+        .caller
+        .scope
+        .ids()
+        .first()
+        .map(|id| kefu_domain::org::OrgPath::root(*id))
+        .unwrap_or_else(|| viewer.caller.scope.clone());
+    match state.store.list_staff(&root, page).await {
+        Ok(p) => p
+            .items
+            .into_iter()
+            .map(|s| (s.id.0, s.display_name))
+            .collect(),
+        Err(_) => HashMap::new(),
+    }
+}
+
+async fn catalogue(state: &AppState) -> Catalogue {
+    match state.store.current_catalogue().await {
+        Ok(c) => c.value,
+        Err(_) => Catalogue::defaults(),
+    }
+}
+
+/// GET /ui/orders: the scoped, filtered list.
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let lang = viewer.lang;
+    let (t, o) = (lang.t(), lang.o());
+    let units = unit_names(&state, &viewer).await.unwrap_or_default();
+    let cat = catalogue(&state).await;
+    let here = q.href(None);
+    let mut page = OrdersPage {
+        t,
+        o,
+        lang: lang.html_code(),
+        title: o.orders.to_owned(),
+        top: TopBar::new(&viewer, &units, &here),
+        states: choices(
+            lang,
+            kefu_domain::workorder::State::ALL,
+            kefu_domain::workorder::State::code,
+            kefu_domain::workorder::State::label_zh,
+            kefu_domain::workorder::State::label_en,
+        ),
+        types: choices(
+            lang,
+            kefu_domain::workorder::AppealType::ALL,
+            kefu_domain::workorder::AppealType::code,
+            kefu_domain::workorder::AppealType::label_zh,
+            kefu_domain::workorder::AppealType::label_en,
+        ),
+        rows: Vec::new(),
+        message: String::new(),
+        next_href: String::new(),
+        q: ListQuery::default(),
+    };
+    let mut status = StatusCode::OK;
+    match workorder::list_orders(
+        State(state.clone()),
+        viewer.caller.clone(),
+        extract::Query(q.to_api()),
+    )
+    .await
+    {
+        Ok(found) => {
+            page.rows = found
+                .0
+                .items
+                .iter()
+                .map(|d| OrderRow::new(d, lang, &units, &cat))
+                .collect();
+            if let Some(next) = &found.0.next_cursor {
+                page.next_href = q.href(Some(next));
+            }
+        }
+        Err(e) => {
+            status = e.code().status();
+            page.message = error_message(t, &e);
+        }
+    }
+    page.q = q;
+    render(status, &page)
+}
+
+/// The fields of every action form (each form sends the ones it has).
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    version: Option<String>,
+    unit_id: Option<String>,
+    department: Option<String>,
+    override_reason: Option<String>,
+    sub_category: Option<String>,
+    reason: Option<String>,
+    text: Option<String>,
+    note: Option<String>,
+    handled_at: Option<String>,
+    handler: Option<String>,
+    actions_taken: Option<String>,
+    result_and_feedback: Option<String>,
+    fault: Option<String>,
+    responsible_unit: Option<String>,
+    responsible_person: Option<String>,
+    compensation_yuan: Option<String>,
+    compensation_cause: Option<String>,
+    decision: Option<String>,
+    contact: Option<String>,
+    satisfaction: Option<String>,
+    comment: Option<String>,
+}
+
+impl ActionForm {
+    /// What the person typed, by field name (to fill the form again after a refusal).
+    fn typed(&self) -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        for (k, v) in [
+            ("unit_id", &self.unit_id),
+            ("department", &self.department),
+            ("override_reason", &self.override_reason),
+            ("sub_category", &self.sub_category),
+            ("reason", &self.reason),
+            ("text", &self.text),
+            ("note", &self.note),
+            ("handled_at", &self.handled_at),
+            ("handler", &self.handler),
+            ("actions_taken", &self.actions_taken),
+            ("result_and_feedback", &self.result_and_feedback),
+            ("fault", &self.fault),
+            ("responsible_unit", &self.responsible_unit),
+            ("responsible_person", &self.responsible_person),
+            ("compensation_yuan", &self.compensation_yuan),
+            ("compensation_cause", &self.compensation_cause),
+            ("decision", &self.decision),
+            ("contact", &self.contact),
+            ("satisfaction", &self.satisfaction),
+            ("comment", &self.comment),
+        ] {
+            if let Some(v) = v {
+                m.insert(k.to_owned(), v.clone());
+            }
+        }
+        m
+    }
+}
+
+/// A field error in the API's shape, for a form value that cannot even be sent.
+fn field(name: &str, reason: &str) -> ApiError {
+    ApiError::field(name, reason)
+}
+
+fn put_text(body: &mut Map<String, Value>, key: &str, v: &Option<String>) {
+    if let Some(v) = nonempty(v) {
+        body.insert(key.to_owned(), Value::String(v));
+    }
+}
+
+fn put_int(body: &mut Map<String, Value>, key: &str, v: &Option<String>) -> Result<(), ApiError> {
+    if let Some(v) = nonempty(v) {
+        let n: i64 = v.parse().map_err(|_| field(key, "enter a whole number"))?;
+        body.insert(key.to_owned(), json!(n));
+    }
+    Ok(())
+}
+
+/// `2026-02-13T16:00` typed in the centre's offset, as RFC 3339.
+fn local_input(raw: &str, offset: chrono::FixedOffset) -> Result<String, ApiError> {
+    chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|t| t.and_local_timezone(offset).single())
+        .map(|t| t.to_rfc3339())
+        .ok_or_else(|| field("handled_at", "enter a date and time, e.g. 2026-02-13 16:00"))
+}
+
+/// Yuan with at most two decimals, as fen.
+fn yuan_to_fen(raw: &str) -> Result<i64, ApiError> {
+    let bad = || {
+        field(
+            "compensation_amount_fen",
+            "enter an amount in yuan, e.g. 120.50",
+        )
+    };
+    let (whole, frac) = raw.trim().split_once('.').unwrap_or((raw.trim(), ""));
+    if frac.len() > 2 || whole.is_empty() {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().map_err(|_| bad())?
+    };
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(bad)
+}
+
+/// The API body of `action` from the form.
+fn body_of(action: Action, f: &ActionForm, offset: chrono::FixedOffset) -> Result<Value, ApiError> {
+    let mut b = Map::new();
+    let version: i64 = f
+        .version
+        .as_deref()
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| field("version", "reload the order and try again"))?;
+    b.insert("version".into(), json!(version));
+    match action {
+        Action::Dispatch => {
+            put_int(&mut b, "unit_id", &f.unit_id)?;
+            put_text(&mut b, "department", &f.department);
+            put_text(&mut b, "override_reason", &f.override_reason);
+        }
+        Action::Reclassify => put_text(&mut b, "sub_category", &f.sub_category),
+        Action::Return | Action::Suspend => {
+            put_text(&mut b, "reason", &f.reason);
+            put_text(&mut b, "text", &f.text);
+        }
+        Action::Chase | Action::Contact | Action::Arrive | Action::Resume => {
+            put_text(&mut b, "note", &f.note);
+        }
+        Action::Supervise | Action::Reopen | Action::FlagMajor => {
+            put_text(&mut b, "reason", &f.reason);
+        }
+        Action::Reply => {
+            if let Some(t) = nonempty(&f.handled_at) {
+                b.insert("handled_at".into(), json!(local_input(&t, offset)?));
+            }
+            put_text(&mut b, "handler", &f.handler);
+            put_text(&mut b, "actions_taken", &f.actions_taken);
+            put_text(&mut b, "result_and_feedback", &f.result_and_feedback);
+            put_text(&mut b, "fault", &f.fault);
+            put_int(&mut b, "responsible_unit", &f.responsible_unit)?;
+            put_text(&mut b, "responsible_person", &f.responsible_person);
+            if let Some(y) = nonempty(&f.compensation_yuan) {
+                b.insert("compensation_amount_fen".into(), json!(yuan_to_fen(&y)?));
+            }
+            put_text(&mut b, "compensation_cause", &f.compensation_cause);
+        }
+        Action::Review => {
+            put_text(&mut b, "decision", &f.decision);
+            put_text(&mut b, "reason", &f.reason);
+        }
+        Action::Visit => {
+            put_text(&mut b, "contact", &f.contact);
+            put_int(&mut b, "satisfaction", &f.satisfaction)?;
+            put_text(&mut b, "comment", &f.comment);
+        }
+        Action::AddAssist => put_int(&mut b, "unit_id", &f.unit_id)?,
+        Action::Accept | Action::Archive | Action::Intake => {}
+    }
+    Ok(Value::Object(b))
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|e| field("body", &e.to_string()))
+}
+
+/// Runs `action` through the API handler of the same name.
+async fn run_action(
+    state: &AppState,
+    viewer: &Viewer,
+    number: &str,
+    action: Action,
+    body: Value,
+) -> Result<(), ApiError> {
+    let st = || State(state.clone());
+    let c = || viewer.caller.clone();
+    let p = || Path(number.to_owned());
+    use workorder as w;
+    // The page reloads the order after the redirect, so the answer itself is not needed.
+    let _after = match action {
+        Action::Dispatch => w::dispatch(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Reclassify => w::reclassify(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Accept => w::accept(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Return => w::return_order(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Chase => w::chase(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Supervise => w::supervise(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Reply => w::reply(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Review => w::review(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Visit => w::visit(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Reopen => w::reopen(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Archive => w::archive(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::AddAssist => w::assist(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::FlagMajor => w::flag_major(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Contact => w::contact(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Arrive => w::arrive(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Suspend => w::suspend(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Resume => w::resume(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
+        Action::Intake => return Err(ApiError::not_found("action")),
+    };
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    t: &'static Text,
+    o: &'static OrderText,
+    lang: &'static str,
+    title: String,
+    top: TopBar,
+    v: OrderView,
+    actions: Vec<Action>,
+    units: Vec<Choice>,
+    departments: Vec<Choice>,
+    return_reasons: Vec<Choice>,
+    suspend_reasons: Vec<Choice>,
+    faults: Vec<Choice>,
+    contacts: Vec<Choice>,
+    scores: Vec<Choice>,
+    sub_categories: Vec<Choice>,
+    suggested_unit: String,
+    suggested_department: String,
+    now_local: String,
+    simple_forms: Vec<SimpleForm>,
+    l: Lang,
+    message: String,
+    failed: String,
+    typed: HashMap<String, String>,
+    errors: HashMap<String, String>,
+}
+
+/// An action whose form is one text field (note or reason).
+struct SimpleForm {
+    code: &'static str,
+    label: String,
+    field: &'static str,
+    field_label: &'static str,
+}
+
+impl OrderPage {
+    fn has(&self, code: &str) -> bool {
+        self.actions.iter().any(|a| a.code() == code)
+    }
+
+    /// The action's name in the page language.
+    fn label(&self, code: &str) -> String {
+        Action::from_code(code).map_or_else(
+            || code.to_owned(),
+            |a| self.l.pick(a.label_zh(), a.label_en()).to_owned(),
+        )
+    }
+
+    /// What was typed into `field` of the refused form (empty otherwise).
+    fn typed(&self, action: &str, field: &str) -> String {
+        if self.failed == action {
+            self.typed.get(field).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+
+    /// The server's reason for refusing `field` of the refused form (empty otherwise).
+    fn err(&self, action: &str, field: &str) -> String {
+        if self.failed == action {
+            self.errors.get(field).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+
+    fn chosen(&self, action: &str, field: &str, value: &str, default: &str) -> bool {
+        let typed = self.typed(action, field);
+        if typed.is_empty() {
+            value == default
+        } else {
+            typed == value
+        }
+    }
+}
+
+/// Renders the order page; `refusal` carries a refused action's error and what was typed.
+async fn order_page(
+    state: &AppState,
+    viewer: &Viewer,
+    number: &str,
+    refusal: Option<(Action, ApiError, &ActionForm)>,
+) -> Response {
+    let lang = viewer.lang;
+    let (t, o) = (lang.t(), lang.o());
+    let detail = match workorder::get_order(
+        State(state.clone()),
+        viewer.caller.clone(),
+        Path(number.to_owned()),
+    )
+    .await
+    {
+        Ok(d) => d.0,
+        Err(e) => return super::pages::api_error_page(viewer, &e),
+    };
+    let units = unit_names(state, viewer).await.unwrap_or_default();
+    let staff = staff_names(state, viewer).await;
+    let cat = catalogue(state).await;
+    let here = format!("/ui/orders/{number}");
+    let mut unit_choices: Vec<Choice> = units
+        .iter()
+        .map(|(id, name)| Choice {
+            value: id.to_string(),
+            label: name.clone(),
+        })
+        .collect();
+    unit_choices.sort_by(|a, b| {
+        a.value
+            .len()
+            .cmp(&b.value.len())
+            .then(a.value.cmp(&b.value))
+    });
+    let d = &detail.order;
+    let actions = actions_for(d, &viewer.caller);
+    // Names are not personal data: the caller's customer is named from the archive.
+    let customer_name = match d.caller.customer_id {
+        Some(id) => state
+            .store
+            .get_customer(kefu_domain::ids::CustomerId(id), &viewer.caller.scope)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| c.record.name.as_str().to_owned()),
+        None => None,
+    };
+    let simple_forms = [
+        (Action::Resume, "note"),
+        (Action::Arrive, "note"),
+        (Action::Chase, "note"),
+        (Action::Supervise, "reason"),
+        (Action::Reopen, "reason"),
+        (Action::FlagMajor, "reason"),
+    ]
+    .into_iter()
+    .filter(|(a, _)| actions.contains(a))
+    .map(|(a, field)| SimpleForm {
+        code: a.code(),
+        label: lang.pick(a.label_zh(), a.label_en()).to_owned(),
+        field,
+        field_label: if field == "reason" { o.reason } else { o.note },
+    })
+    .collect();
+    let mut page = OrderPage {
+        t,
+        o,
+        lang: lang.html_code(),
+        title: format!("{} · {}", d.number, o.orders),
+        top: TopBar::new(viewer, &units, &here),
+        v: {
+            let mut v = OrderView::new(d, &detail.timeline, lang, &units, &staff, &cat);
+            if let Some(name) = customer_name {
+                v.caller = name;
+            }
+            v
+        },
+        actions,
+        simple_forms,
+        l: lang,
+        units: unit_choices,
+        departments: choices(
+            lang,
+            DepartmentKind::ALL,
+            DepartmentKind::code,
+            DepartmentKind::label_zh,
+            DepartmentKind::label_en,
+        ),
+        return_reasons: choices(
+            lang,
+            ReturnReason::ALL,
+            ReturnReason::code,
+            ReturnReason::label_zh,
+            ReturnReason::label_en,
+        ),
+        suspend_reasons: choices(
+            lang,
+            SuspendReason::ALL,
+            SuspendReason::code,
+            SuspendReason::label_zh,
+            SuspendReason::label_en,
+        ),
+        faults: choices(
+            lang,
+            FaultFinding::ALL,
+            FaultFinding::code,
+            FaultFinding::label_zh,
+            FaultFinding::label_en,
+        ),
+        contacts: choices(
+            lang,
+            ContactResult::ALL,
+            ContactResult::code,
+            ContactResult::label_zh,
+            ContactResult::label_en,
+        ),
+        scores: Satisfaction::ALL
+            .iter()
+            .map(|s| Choice {
+                value: s.score().to_string(),
+                label: format!("{} {}", s.score(), lang.pick(s.label_zh(), s.label_en())),
+            })
+            .collect(),
+        sub_categories: sub_category_choices(lang, &cat),
+        suggested_unit: d
+            .caller
+            .territory_unit_id
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+        suggested_department: d.department.clone(),
+        now_local: chrono::Utc::now()
+            .with_timezone(&state.config.utc_offset)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
+        message: String::new(),
+        failed: String::new(),
+        typed: HashMap::new(),
+        errors: HashMap::new(),
+    };
+    let mut status = StatusCode::OK;
+    if let Some((action, e, form)) = refusal {
+        status = e.code().status();
+        page.failed = action.code().to_owned();
+        page.typed = form.typed();
+        page.message = if e.code() == ErrorCode::VersionConflict {
+            o.changed_meanwhile.to_owned()
+        } else {
+            error_message(t, &e)
+        };
+        for f in &e.problem().errors {
+            // The API names compensation in fen; the form asks for yuan.
+            let name = match f.field.as_str() {
+                "compensation_amount_fen" => "compensation_yuan",
+                other => other,
+            };
+            page.errors.insert(name.to_owned(), f.reason.clone());
+        }
+    }
+    render(status, &page)
+}
+
+/// GET /ui/orders/{number}
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(number): Path<String>,
+) -> Response {
+    order_page(&state, &viewer, &number, None).await
+}
+
+/// POST /ui/orders/{number}/{action}: runs the action, then shows the order again (303 after
+/// success, so a reload does not resend the form).
+pub async fn act(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((number, action)): Path<(String, String)>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    if !viewer.caller.csrf_matches(&form.csrf) {
+        return super::pages::forbidden_page(&viewer);
+    }
+    let Some(action) = Action::from_code(&action.replace('-', "_")) else {
+        return super::pages::api_error_page(&viewer, &ApiError::not_found("action"));
+    };
+    let result = match body_of(action, &form, state.config.utc_offset) {
+        Ok(body) => run_action(&state, &viewer, &number, action, body).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/ui/orders/{}", url_encode(&number))).into_response(),
+        Err(e) => order_page(&state, &viewer, &number, Some((action, e, &form))).await,
+    }
+}
+
+/// The new-order form (on the customer page).
+#[derive(Debug, Default, Deserialize)]
+pub struct IntakeForm {
+    csrf: String,
+    /// A key made when the form was drawn: submitting twice takes the appeal once.
+    key: String,
+    customer_id: Option<String>,
+    phone: Option<String>,
+    channel: Option<String>,
+    sub_category: Option<String>,
+    content: Option<String>,
+    priority: Option<String>,
+    major_reason: Option<String>,
+}
+
+/// POST /ui/orders: takes the appeal through the API (with the form's idempotency key) and
+/// opens the new order; a refusal goes back to the customer page with the message.
+pub async fn take(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<IntakeForm>,
+) -> Response {
+    if !viewer.caller.csrf_matches(&form.csrf) {
+        return super::pages::forbidden_page(&viewer);
+    }
+    let sub = nonempty(&form.sub_category).unwrap_or_default();
+    let appeal_type = sub
+        .split_once('.')
+        .map(|(t, _)| t.to_owned())
+        .unwrap_or_default();
+    let customer_id = nonempty(&form.customer_id).and_then(|c| c.parse::<i64>().ok());
+    let body = json!({
+        "channel": nonempty(&form.channel).unwrap_or_else(|| Channel::Phone95598.code().to_owned()),
+        "caller": {
+            "customer_id": customer_id,
+            "phone": nonempty(&form.phone).and_then(|p| Phone::parse(&p).ok().map(|p| p.as_str().to_owned())),
+        },
+        "appeal_type": appeal_type,
+        "sub_category": sub,
+        "content": nonempty(&form.content).unwrap_or_default(),
+        "priority": nonempty(&form.priority).unwrap_or_else(|| Priority::Normal.code().to_owned()),
+        "major_reason": nonempty(&form.major_reason),
+    });
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(form.key.trim()) {
+        headers.insert(workorder::IDEMPOTENCY_KEY_HEADER, v);
+    }
+    let request: Result<workorder::dto::IntakeRequest, ApiError> = parse_body(body);
+    let outcome = match request {
+        Ok(r) => workorder::intake(
+            State(state.clone()),
+            viewer.caller.clone(),
+            headers,
+            JsonBody(r),
+        )
+        .await
+        .map(IntoResponse::into_response),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(resp) => {
+            let location = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| l.rsplit('/').next())
+                .map(|n| format!("/ui/orders/{n}"))
+                .unwrap_or_else(|| "/ui/orders".to_owned());
+            Redirect::to(&location).into_response()
+        }
+        Err(e) => match customer_id {
+            Some(id) => {
+                super::pages::customer_page_with(&state, &viewer, id, Some((e, &form))).await
+            }
+            None => super::pages::api_error_page(&viewer, &e),
+        },
+    }
+}
+
+impl IntakeForm {
+    /// What was typed, to fill the form again after a refusal.
+    pub fn typed(&self) -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        for (k, v) in [
+            ("phone", &self.phone),
+            ("channel", &self.channel),
+            ("sub_category", &self.sub_category),
+            ("content", &self.content),
+            ("priority", &self.priority),
+            ("major_reason", &self.major_reason),
+        ] {
+            if let Some(v) = v {
+                m.insert(k.to_owned(), v.clone());
+            }
+        }
+        m
+    }
+}
+
+/// The options and defaults of the new-order form on a customer page.
+pub struct IntakeFormView {
+    pub key: String,
+    pub channels: Vec<Choice>,
+    pub sub_categories: Vec<Choice>,
+    pub priorities: Vec<Choice>,
+    pub phone: String,
+    pub message: String,
+    pub typed: HashMap<String, String>,
+    pub errors: HashMap<String, String>,
+}
+
+impl IntakeFormView {
+    /// A fresh form (new idempotency key) for a customer reached at `phone`.
+    pub fn new(lang: Lang, cat: &Catalogue, phone: &str) -> Self {
+        IntakeFormView {
+            key: format!("ui-{}", uuid_like()),
+            channels: choices(
+                lang,
+                Channel::ALL,
+                Channel::code,
+                Channel::label_zh,
+                Channel::label_en,
+            ),
+            sub_categories: sub_category_choices(lang, cat),
+            priorities: choices(
+                lang,
+                Priority::ALL,
+                Priority::code,
+                Priority::label_zh,
+                Priority::label_en,
+            ),
+            phone: phone.to_owned(),
+            message: String::new(),
+            typed: HashMap::new(),
+            errors: HashMap::new(),
+        }
+    }
+
+    /// What was typed into `field` (empty when nothing was).
+    pub fn typed(&self, field: &str) -> String {
+        self.typed.get(field).cloned().unwrap_or_default()
+    }
+
+    /// The server's reason for refusing `field`.
+    pub fn err(&self, field: &str) -> String {
+        self.errors.get(field).cloned().unwrap_or_default()
+    }
+
+    /// Whether `value` is the selected option of `field`.
+    pub fn chosen(&self, field: &str, value: &str, default: &str) -> bool {
+        match self.typed.get(field) {
+            Some(t) => t == value,
+            None => value == default,
+        }
+    }
+}
+
+/// 128 random bits as hex: the new-order form's idempotency key.
+fn uuid_like() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
