@@ -140,6 +140,16 @@ test('the supervisor sees the open order in the lists', async () => {
   await page.goto(`${kefu.url}/ui/orders?supervised=true`);
   assert.match(await page.textContent('[data-testid=orders]'), new RegExp(number));
   await page.screenshot({ path: screenshotPath('supervised-list'), fullPage: true });
+
+  // The board counts it under Hangzhou, and its numbers open the filtered list.
+  await page.click('[data-testid=nav-board]');
+  const hangzhou = page.locator('[data-testid=board] tbody tr', { hasText: '杭州' });
+  assert.ok(Number(await hangzhou.locator('td:nth-child(2)').textContent()) >= 1);
+  assert.ok(Number(await page.textContent('[data-testid=intake-total]')) >= 1, 'taken today');
+  await page.screenshot({ path: screenshotPath('board'), fullPage: true });
+  await hangzhou.locator('td:nth-child(6) a').click();
+  assert.match(page.url(), /supervised=true/);
+  assert.match(await page.textContent('[data-testid=orders]'), new RegExp(number));
   await context.close();
 });
 

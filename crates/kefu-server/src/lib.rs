@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod board;
 pub mod calendar;
 pub mod catalogue;
 pub mod customer;

@@ -11,7 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::handlers as auth;
-use crate::{AppState, calendar, catalogue, customer, health, metrics, org, staff, workorder};
+use crate::{
+    AppState, board, calendar, catalogue, customer, health, metrics, org, staff, workorder,
+};
 
 /// Document-level settings: title, tags and the two ways to authenticate.
 #[derive(OpenApi)]
@@ -102,6 +104,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(workorder::arrive))
         .routes(routes!(workorder::suspend))
         .routes(routes!(workorder::resume))
+        .routes(routes!(board::board))
         .routes(routes!(catalogue::get_catalogue, catalogue::save_catalogue))
         .routes(routes!(catalogue::catalogue_history))
         .routes(routes!(

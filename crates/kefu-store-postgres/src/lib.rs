@@ -8,6 +8,7 @@
 //! Timestamps are `timestamptz`.
 
 mod audit;
+mod board;
 mod calendar;
 mod catalogue;
 mod customer;

@@ -7,6 +7,7 @@
 //! milliseconds (UTC).
 
 mod audit;
+mod board;
 mod calendar;
 mod catalogue;
 mod customer;

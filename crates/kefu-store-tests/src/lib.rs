@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod board;
 pub mod calendar;
 pub mod catalogue;
 pub mod customer;
@@ -25,6 +26,7 @@ pub mod workorder_list;
 
 pub use audit::*;
 pub use batch::*;
+pub use board::*;
 pub use calendar::*;
 pub use catalogue::*;
 pub use customer::*;
@@ -79,6 +81,7 @@ macro_rules! store_tests {
             customer_writes_are_audited,
             complaint_goes_from_intake_to_archive,
             deadlines_are_stored_with_the_order_and_filtered_by,
+            board_counts_open_orders_per_unit_and_intake_per_channel,
             assisting_units_read_the_order_but_do_not_host_it,
             sweep_raises_each_alert_once_to_the_right_supervisors,
             transitions_keep_the_alerts_already_raised,

@@ -11,6 +11,7 @@
 //! - reads that take a `scope` return only rows whose supply unit lies inside it.
 
 pub mod audit;
+pub mod board;
 pub mod calendar;
 pub mod calendar_codec;
 pub mod catalogue;
@@ -26,6 +27,7 @@ pub mod workorder;
 pub mod workorder_codec;
 
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry, TimedAuditEntry};
+pub use board::{BoardStore, OpenCounts, UnitCounts, UnitRow, roll_up};
 pub use calendar::{
     CalendarStore, TimeRules, VersionedTimeLimits, VersionedYear, effective_calendar,
     load_time_rules,
@@ -58,6 +60,7 @@ pub trait Store:
     + WorkOrderStore
     + CatalogueStore
     + SlaStore
+    + BoardStore
     + CalendarStore
     + Send
     + Sync

@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/customers/{id}", get(pages::customer_page))
         .route("/ui/orders", get(orders::list).post(orders::take))
         .route("/ui/orders/{number}", get(orders::show))
+        .route("/ui/board", get(orders::board))
         .route(
             "/ui/orders/{number}/{action}",
             axum::routing::post(orders::act),

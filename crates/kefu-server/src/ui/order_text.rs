@@ -88,6 +88,12 @@ pub struct OrderText {
     pub chase_count: &'static str,
     pub assisting_units: &'static str,
     pub masked_note: &'static str,
+    pub board: &'static str,
+    pub own_unit: &'static str,
+    pub open_orders: &'static str,
+    pub warning: &'static str,
+    pub intake_today: &'static str,
+    pub total: &'static str,
 }
 
 /// 简体中文.
@@ -173,6 +179,12 @@ pub const ZH: OrderText = OrderText {
     chase_count: "催办次数",
     assisting_units: "协办单位",
     masked_note: "联系电话已按您的权限脱敏显示。",
+    board: "监控看板",
+    own_unit: "本级",
+    open_orders: "在途工单",
+    warning: "预警",
+    intake_today: "今日受理",
+    total: "合计",
 };
 
 /// English.
@@ -258,6 +270,12 @@ pub const EN: OrderText = OrderText {
     chase_count: "Chases",
     assisting_units: "Assisting units",
     masked_note: "Phone numbers are masked for your role.",
+    board: "Board",
+    own_unit: "own",
+    open_orders: "Open",
+    warning: "Warning",
+    intake_today: "Taken today",
+    total: "Total",
 };
 
 impl Lang {

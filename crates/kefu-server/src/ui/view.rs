@@ -22,6 +22,7 @@ pub struct TopBar {
     pub csrf: String,
     pub switch_href: String,
     pub orders_label: &'static str,
+    pub board_label: &'static str,
 }
 
 impl TopBar {
@@ -47,6 +48,7 @@ impl TopBar {
             csrf,
             switch_href: format!("/ui/lang/{}?next={}", lang.other().code(), url_encode(here)),
             orders_label: lang.o().orders,
+            board_label: lang.o().board,
         }
     }
 }

@@ -30,7 +30,7 @@ fn openapi_document_snapshot() {
 
 /// The routes the app serves. `app()` builds its router only from the documented
 /// `OpenApiRouter`, so this list and the document must agree exactly.
-const ROUTES: [(&str, &str); 52] = [
+const ROUTES: [(&str, &str); 53] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
@@ -72,6 +72,7 @@ const ROUTES: [(&str, &str); 52] = [
     ("POST", "/api/v1/work-orders/{number}/arrive"),
     ("POST", "/api/v1/work-orders/{number}/suspend"),
     ("POST", "/api/v1/work-orders/{number}/resume"),
+    ("GET", "/api/v1/board"),
     ("GET", "/api/v1/catalogue"),
     ("PUT", "/api/v1/catalogue"),
     ("GET", "/api/v1/catalogue/history"),
