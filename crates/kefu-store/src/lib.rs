@@ -19,6 +19,7 @@ pub mod org;
 pub mod page;
 pub mod staff;
 pub mod workorder;
+pub mod workorder_batch;
 pub mod workorder_codec;
 
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry, TimedAuditEntry};

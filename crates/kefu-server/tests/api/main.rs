@@ -12,4 +12,5 @@ mod openapi;
 mod orgs;
 mod serve;
 mod staff;
+mod workorder_burst;
 mod workorders;
