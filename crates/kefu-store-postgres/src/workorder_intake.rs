@@ -5,22 +5,26 @@
 //! at a time, gap-free among committed intakes (a refused intake takes no number). Within a
 //! batch a later intake sees the earlier ones' rows (same key → replay, repeat links). Another
 //! process's intake with the same key meets this one on the key's unique index: the later
-//! insert does nothing and answers with the first order.
+//! insert does nothing and answers with the first order. Each statement is a network round trip
+//! on the writer's one connection, so an intake has two (its savepoint, its order row); the
+//! batch searches the repeat candidates of all its intakes with one query (`RepeatProbe`) and
+//! appends the events and repeat links with one statement each.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kefu_domain::workorder::{Event, IdempotencyKey, Intake, Order, OrderNumber, open, replay};
-use kefu_store::workorder::{repeat_window_start, repeats_among, replay_or_refuse};
-use kefu_store::workorder_batch::{BatchCounters, IntakeBatch, IntakeResult, PendingIntake};
-use kefu_store::workorder_codec::{encode_order, intake_fingerprint};
+use kefu_domain::workorder::{Event, IdempotencyKey, Order, OrderNumber, open, replay};
+use kefu_store::workorder::{repeats_among, replay_or_refuse};
+use kefu_store::workorder_batch::{
+    BatchCounters, IntakeBatch, IntakeResult, PendingIntake, RepeatProbe, written_candidate,
+};
+use kefu_store::workorder_codec::{encode_event, encode_order, intake_fingerprint};
 use kefu_store::{
     IntakeOutcome, OrderColumns, RepeatCandidate, StoreError, StoredOrder, WorkOrderStoreError,
     centre_date,
 };
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use crate::db;
-use crate::workorder::insert_events;
 use crate::workorder_read::order_by_id;
 
 /// The intake writer of a PostgreSQL store: the pool it takes its batch connection from.
@@ -68,17 +72,32 @@ async fn write_batch(
         .map_err(db)?;
         counters.load(day, stored);
     }
+    let mut tail = Tail::default();
+    if let Some(probe) = RepeatProbe::of(&batch) {
+        tail.candidates = repeat_candidates(&mut tx, &probe).await?;
+    }
     let mut results = Vec::with_capacity(batch.len());
+    let mut open_savepoint = false;
     for pending in batch {
-        exec(&mut tx, "SAVEPOINT intake").await?;
-        let result = intake_one(&mut tx, &mut counters, pending).await;
+        // One round trip: release the previous intake's savepoint and open this one's.
+        let sql = if open_savepoint {
+            "RELEASE SAVEPOINT intake; SAVEPOINT intake"
+        } else {
+            "SAVEPOINT intake"
+        };
+        exec(&mut tx, sql).await?;
+        open_savepoint = true;
+        let result = intake_one(&mut tx, &mut counters, &mut tail, pending).await;
         if result.is_err() {
             // Undo whatever this intake wrote; the others of the batch stay.
             exec(&mut tx, "ROLLBACK TO SAVEPOINT intake").await?;
         }
-        exec(&mut tx, "RELEASE SAVEPOINT intake").await?;
         results.push(result);
     }
+    if open_savepoint {
+        exec(&mut tx, "RELEASE SAVEPOINT intake").await?;
+    }
+    insert_tail(&mut tx, tail).await?;
     for (day, last) in counters.changed() {
         sqlx::query("UPDATE work_order_counters SET last_seq = $2 WHERE day = $1")
             .bind(day.to_string())
@@ -91,8 +110,10 @@ async fn write_batch(
     Ok(results)
 }
 
+/// Runs fixed statements without parameters (the simple protocol, so several may share one
+/// round trip).
 async fn exec(conn: &mut PgConnection, sql: &'static str) -> Result<(), StoreError> {
-    sqlx::query(sql)
+    sqlx::raw_sql(sql)
         .execute(&mut *conn)
         .await
         .map(|_| ())
@@ -124,12 +145,18 @@ async fn seen_key(
 async fn intake_one(
     conn: &mut PgConnection,
     counters: &mut BatchCounters,
+    tail: &mut Tail,
     pending: PendingIntake,
 ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
     let fingerprint = intake_fingerprint(&pending.intake);
     let key = pending.intake.idempotency_key.clone();
     let day = centre_date(pending.now);
-    let (seq, order, event, repeats) = match prepare(conn, counters, pending).await {
+    let Prepared {
+        seq,
+        order,
+        event,
+        repeats,
+    } = match prepare(counters, &tail.candidates, pending) {
         Ok(prepared) => prepared,
         Err(e) => {
             return match seen_key(conn, key.as_ref(), &fingerprint).await? {
@@ -151,29 +178,21 @@ async fn intake_one(
             .into()),
         };
     };
-    if !repeats.is_empty() {
-        let earlier: Vec<i64> = repeats.iter().map(|(id, _)| *id).collect();
-        sqlx::query(
-            "INSERT INTO work_order_repeats (order_id, earlier_id) SELECT $1, UNNEST($2::bigint[])",
-        )
-        .bind(id)
-        .bind(&earlier)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    }
-    insert_events(conn, id, std::slice::from_ref(&event)).await?;
+    tail.repeats
+        .extend(repeats.iter().map(|(earlier, _)| (id, *earlier)));
+    tail.events.push((id, event));
+    tail.candidates.push(written_candidate(id, &order));
     counters.advance(day, seq);
     Ok((StoredOrder { id, order }, IntakeOutcome::Created))
 }
 
 /// The order an intake would write: its number (not yet taken), the repeat links, the
 /// domain's `open` (which checks the actor may take appeals) and the order it starts.
-async fn prepare(
-    conn: &mut PgConnection,
+fn prepare(
     counters: &BatchCounters,
+    candidates: &[RepeatCandidate],
     pending: PendingIntake,
-) -> Result<(i64, Order, Event, Vec<(i64, OrderNumber)>), WorkOrderStoreError> {
+) -> Result<Prepared, WorkOrderStoreError> {
     let PendingIntake {
         mut intake,
         options,
@@ -182,14 +201,27 @@ async fn prepare(
     } = pending;
     let (seq, number) = counters.next(centre_date(now))?;
     intake.number = number;
-    let candidates = repeat_candidates(conn, &intake, repeat_window_start(now, options)).await?;
-    let repeats = repeats_among(&intake, now, options, candidates)?;
+    let repeats = repeats_among(&intake, now, options, candidates.to_vec())?;
     intake.repeat_of = repeats.iter().map(|(_, n)| *n).collect();
     let event = open(intake, &actor, now)?;
     let order = replay(std::slice::from_ref(&event)).map_err(|e| {
         StoreError::InvalidState(format!("the intake event does not start an order: {e}"))
     })?;
-    Ok((seq, order, event, repeats))
+    Ok(Prepared {
+        seq,
+        order,
+        event,
+        repeats,
+    })
+}
+
+/// An intake ready to write: its sequence number (not yet taken), order, first event and the
+/// earlier orders it repeats (row id, number).
+struct Prepared {
+    seq: i64,
+    order: Order,
+    event: Event,
+    repeats: Vec<(i64, OrderNumber)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -202,24 +234,26 @@ struct CandidateRow {
     created_at: DateTime<Utc>,
 }
 
-/// The earlier orders of the same customer or phone on the same sub-category in the window.
+/// The earlier orders of any of the batch's customers or phones on any of its sub-categories
+/// since the earliest window start (each half probes its `(customer_id | caller_phone,
+/// sub_category, created_at)` index with array keys).
 async fn repeat_candidates(
     conn: &mut PgConnection,
-    intake: &Intake,
-    since: DateTime<Utc>,
+    probe: &RepeatProbe,
 ) -> Result<Vec<RepeatCandidate>, StoreError> {
-    let who = intake.caller.appellant();
     let rows: Vec<CandidateRow> = sqlx::query_as(
         "SELECT id, number, customer_id, caller_phone, sub_category, created_at \
-             FROM work_orders WHERE customer_id = $1 AND sub_category = $3 AND created_at >= $4 \
+             FROM work_orders WHERE customer_id = ANY($1) AND sub_category = ANY($3) \
+             AND created_at >= $4 \
              UNION \
              SELECT id, number, customer_id, caller_phone, sub_category, created_at \
-             FROM work_orders WHERE caller_phone = $2 AND sub_category = $3 AND created_at >= $4",
+             FROM work_orders WHERE caller_phone = ANY($2) AND sub_category = ANY($3) \
+             AND created_at >= $4",
     )
-    .bind(who.customer.map(|c| c.0))
-    .bind(who.phone.as_ref().map(|p| p.as_str().to_owned()))
-    .bind(intake.sub_category.as_str())
-    .bind(since)
+    .bind(&probe.customers)
+    .bind(&probe.phones)
+    .bind(&probe.sub_categories)
+    .bind(probe.since)
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
@@ -234,6 +268,53 @@ async fn repeat_candidates(
             created_at: r.created_at,
         })
         .collect())
+}
+
+/// The rows a batch appends after its orders: each written order's first event and its repeat
+/// links, inserted with one statement each before COMMIT, and the batch's repeat candidates.
+#[derive(Default)]
+struct Tail {
+    events: Vec<(i64, Event)>,
+    repeats: Vec<(i64, i64)>,
+    /// Found by one query before the first intake, plus every order written since.
+    candidates: Vec<RepeatCandidate>,
+}
+
+/// Inserts the first events and the repeat links of the batch's orders (at most
+/// `MAX_INTAKE_BATCH` orders: 8 × 128 bound values, far below PostgreSQL's 65 535).
+async fn insert_tail(conn: &mut PgConnection, tail: Tail) -> Result<(), StoreError> {
+    if !tail.events.is_empty() {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "INSERT INTO work_order_events \
+             (order_id, version, at, staff_id, from_state, to_state, kind, payload) ",
+        );
+        qb.push_values(&tail.events, |mut row, (order_id, e)| {
+            let enc = encode_event(e);
+            row.push_bind(*order_id)
+                .push_bind(i64::try_from(e.version).unwrap_or(i64::MAX))
+                .push_bind(e.at)
+                .push_bind(e.actor.0)
+                .push_bind(e.from.map(|s| s.code()))
+                .push_bind(e.to.code())
+                .push_bind(enc.kind)
+                .push_bind(enc.payload)
+                .push_unseparated("::jsonb");
+        });
+        qb.build().execute(&mut *conn).await.map_err(db)?;
+    }
+    if !tail.repeats.is_empty() {
+        let (orders, earlier): (Vec<i64>, Vec<i64>) = tail.repeats.into_iter().unzip();
+        sqlx::query(
+            "INSERT INTO work_order_repeats (order_id, earlier_id) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[])",
+        )
+        .bind(&orders)
+        .bind(&earlier)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// Inserts the order row; `None` when its idempotency key is already taken.

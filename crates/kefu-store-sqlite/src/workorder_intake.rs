@@ -5,14 +5,16 @@
 //! for why no savepoint is needed). The day's counter is read once per batch and written back
 //! once before COMMIT (`BatchCounters`); a refused intake takes no number, so numbers stay
 //! gap-free. Every statement is a round trip to the connection's own thread, which is what an
-//! intake costs here, so each intake has two (repeat search, order row) and the batch appends
-//! the events and repeat links with one statement each.
+//! intake costs here, so each intake has one (its order row); the batch searches the repeat
+//! candidates of all its intakes with one query (`RepeatProbe`) and appends the events and
+//! repeat links with one statement each.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use kefu_domain::workorder::{Event, IdempotencyKey, Intake, Order, OrderNumber, open, replay};
-use kefu_store::workorder::{repeat_window_start, repeats_among, replay_or_refuse};
-use kefu_store::workorder_batch::{BatchCounters, IntakeBatch, IntakeResult, PendingIntake};
+use kefu_domain::workorder::{Event, IdempotencyKey, Order, OrderNumber, open, replay};
+use kefu_store::workorder::{repeats_among, replay_or_refuse};
+use kefu_store::workorder_batch::{
+    BatchCounters, IntakeBatch, IntakeResult, PendingIntake, RepeatProbe, written_candidate,
+};
 use kefu_store::workorder_codec::{encode_event, encode_order, intake_fingerprint};
 use kefu_store::{
     IntakeOutcome, OrderColumns, RepeatCandidate, StoreError, StoredOrder, WorkOrderStoreError,
@@ -51,6 +53,9 @@ impl IntakeBatch for SqliteIntakeWriter {
 struct Tail {
     events: Vec<(i64, Event)>,
     repeats: Vec<(i64, i64)>,
+    /// The repeat candidates of the batch: found by one query before the first intake, plus
+    /// every order written since.
+    candidates: Vec<RepeatCandidate>,
 }
 
 /// One transaction for the batch. An error of the batch itself (begin, the counters, the
@@ -78,6 +83,9 @@ async fn write_batch(
         counters.load(day, stored.unwrap_or(0));
     }
     let mut tail = Tail::default();
+    if let Some(probe) = RepeatProbe::of(&batch) {
+        tail.candidates = repeat_candidates(&mut tx, &probe).await?;
+    }
     let mut results = Vec::with_capacity(batch.len());
     for pending in batch {
         results.push(intake_one(&mut tx, &mut counters, &mut tail, pending).await);
@@ -165,7 +173,12 @@ async fn intake_one(
     let fingerprint = intake_fingerprint(&pending.intake);
     let key = pending.intake.idempotency_key.clone();
     let day = centre_date(pending.now);
-    let (seq, order, event, repeats) = match prepare(conn, counters, pending).await {
+    let Prepared {
+        seq,
+        order,
+        event,
+        repeats,
+    } = match prepare(counters, &tail.candidates, pending) {
         Ok(prepared) => prepared,
         Err(e) => {
             return match seen_key(conn, key.as_ref(), &fingerprint).await? {
@@ -187,17 +200,18 @@ async fn intake_one(
     tail.repeats
         .extend(repeats.iter().map(|(earlier, _)| (id, *earlier)));
     tail.events.push((id, event));
+    tail.candidates.push(written_candidate(id, &order));
     counters.advance(day, seq);
     Ok((StoredOrder { id, order }, IntakeOutcome::Created))
 }
 
 /// The order an intake would write: its number (not yet taken), the repeat links, the
 /// domain's `open` (which checks the actor may take appeals) and the order it starts.
-async fn prepare(
-    conn: &mut SqliteConnection,
+fn prepare(
     counters: &BatchCounters,
+    candidates: &[RepeatCandidate],
     pending: PendingIntake,
-) -> Result<(i64, Order, Event, Vec<(i64, OrderNumber)>), WorkOrderStoreError> {
+) -> Result<Prepared, WorkOrderStoreError> {
     let PendingIntake {
         mut intake,
         options,
@@ -206,14 +220,27 @@ async fn prepare(
     } = pending;
     let (seq, number) = counters.next(centre_date(now))?;
     intake.number = number;
-    let candidates = repeat_candidates(conn, &intake, repeat_window_start(now, options)).await?;
-    let repeats = repeats_among(&intake, now, options, candidates)?;
+    let repeats = repeats_among(&intake, now, options, candidates.to_vec())?;
     intake.repeat_of = repeats.iter().map(|(_, n)| *n).collect();
     let event = open(intake, &actor, now)?;
     let order = replay(std::slice::from_ref(&event)).map_err(|e| {
         StoreError::InvalidState(format!("the intake event does not start an order: {e}"))
     })?;
-    Ok((seq, order, event, repeats))
+    Ok(Prepared {
+        seq,
+        order,
+        event,
+        repeats,
+    })
+}
+
+/// An intake ready to write: its sequence number (not yet taken), order, first event and the
+/// earlier orders it repeats (row id, number).
+struct Prepared {
+    seq: i64,
+    order: Order,
+    event: Event,
+    repeats: Vec<(i64, OrderNumber)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -226,27 +253,59 @@ struct CandidateRow {
     created_at: i64,
 }
 
-/// The earlier orders of the same customer or phone on the same sub-category in the window.
+/// The earlier orders of any of the batch's customers or phones on any of its sub-categories
+/// since the earliest window start (each half probes its `(customer_id | caller_phone,
+/// sub_category, created_at)` index).
 async fn repeat_candidates(
     conn: &mut SqliteConnection,
-    intake: &Intake,
-    since: DateTime<Utc>,
+    probe: &RepeatProbe,
 ) -> Result<Vec<RepeatCandidate>, StoreError> {
-    let who = intake.caller.appellant();
-    let rows: Vec<CandidateRow> = sqlx::query_as(
-        "SELECT id, number, customer_id, caller_phone, sub_category, created_at FROM work_orders \
-         WHERE customer_id = ?1 AND sub_category = ?3 AND created_at >= ?4 \
-         UNION \
-         SELECT id, number, customer_id, caller_phone, sub_category, created_at FROM work_orders \
-         WHERE caller_phone = ?2 AND sub_category = ?3 AND created_at >= ?4",
-    )
-    .bind(who.customer.map(|c| c.0))
-    .bind(who.phone.as_ref().map(|p| p.as_str().to_owned()))
-    .bind(intake.sub_category.as_str())
-    .bind(ms(since))
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
+    let mut qb = QueryBuilder::<Sqlite>::new("");
+    let halves = [
+        ("customer_id", !probe.customers.is_empty()),
+        ("caller_phone", !probe.phones.is_empty()),
+    ];
+    let mut first = true;
+    for (column, present) in halves {
+        if !present {
+            continue;
+        }
+        if !first {
+            qb.push(" UNION ");
+        }
+        first = false;
+        qb.push(
+            "SELECT id, number, customer_id, caller_phone, sub_category, created_at \
+             FROM work_orders WHERE ",
+        );
+        qb.push(column);
+        qb.push(" IN (");
+        let mut list = qb.separated(", ");
+        if column == "customer_id" {
+            for c in &probe.customers {
+                list.push_bind(*c);
+            }
+        } else {
+            for p in &probe.phones {
+                list.push_bind(p.clone());
+            }
+        }
+        qb.push(") AND sub_category IN (");
+        let mut list = qb.separated(", ");
+        for sub in &probe.sub_categories {
+            list.push_bind(sub.clone());
+        }
+        qb.push(") AND created_at >= ");
+        qb.push_bind(ms(probe.since));
+    }
+    if first {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<CandidateRow> = qb
+        .build_query_as()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
     rows.into_iter()
         .map(|r| {
             Ok(RepeatCandidate {

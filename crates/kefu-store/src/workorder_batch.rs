@@ -22,12 +22,13 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use kefu_domain::workorder::{ActorCtx, Intake, OrderNumber};
+use kefu_domain::workorder::{ActorCtx, Intake, Order, OrderNumber};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
 use crate::workorder::{
-    IntakeOptions, IntakeOutcome, StoredOrder, WorkOrderStoreError, allocate_number, centre_date,
+    IntakeOptions, IntakeOutcome, OrderColumns, RepeatCandidate, StoredOrder, WorkOrderStoreError,
+    allocate_number, centre_date, repeat_window_start,
 };
 
 /// The most intakes written in one transaction (bounds a batch's latency and its memory).
@@ -196,6 +197,61 @@ impl BatchCounters {
             .filter(|(_, (stored, last))| last != stored)
             .map(|(day, (_, last))| (*day, *last))
             .collect()
+    }
+}
+
+/// What the repeat search of a whole batch looks for: the earlier orders of any of its
+/// customers or phones on any of its sub-categories since the earliest window start. A
+/// superset of each intake's own search; `repeats_among` (the domain's `is_repeat`) keeps, per
+/// intake, exactly the orders of the same appellant and matter inside its window, so one query
+/// per batch gives the links one query per intake gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatProbe {
+    /// Customer ids of the batch's identified callers.
+    pub customers: Vec<i64>,
+    /// Phones of the batch's callers.
+    pub phones: Vec<String>,
+    /// Sub-category codes of the batch.
+    pub sub_categories: Vec<String>,
+    /// The earliest window start of the batch's intakes.
+    pub since: DateTime<Utc>,
+}
+
+impl RepeatProbe {
+    /// The probe of `batch`; `None` for an empty batch.
+    pub fn of(batch: &[PendingIntake]) -> Option<RepeatProbe> {
+        let since = batch
+            .iter()
+            .map(|p| repeat_window_start(p.now, p.options))
+            .min()?;
+        let mut customers = BTreeSet::new();
+        let mut phones = BTreeSet::new();
+        let mut subs = BTreeSet::new();
+        for p in batch {
+            let who = p.intake.caller.appellant();
+            customers.extend(who.customer.map(|c| c.0));
+            phones.extend(who.phone.map(|ph| ph.as_str().to_owned()));
+            subs.insert(p.intake.sub_category.as_str().to_owned());
+        }
+        Some(RepeatProbe {
+            customers: customers.into_iter().collect(),
+            phones: phones.into_iter().collect(),
+            sub_categories: subs.into_iter().collect(),
+            since,
+        })
+    }
+}
+
+/// An order just written in the batch, as a repeat candidate for the intakes after it.
+pub fn written_candidate(id: i64, order: &Order) -> RepeatCandidate {
+    let c = OrderColumns::of(order);
+    RepeatCandidate {
+        id,
+        number: c.number,
+        customer_id: c.customer_id,
+        caller_phone: c.caller_phone,
+        sub_category: c.sub_category,
+        created_at: order.opened_at,
     }
 }
 
