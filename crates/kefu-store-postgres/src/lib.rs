@@ -21,14 +21,17 @@ mod sla;
 mod staff;
 pub mod testing;
 mod workorder;
+mod workorder_intake;
 mod workorder_read;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kefu_domain::org::OrgPath;
+use kefu_store::workorder_batch::IntakeQueue;
 use kefu_store::{MigrationReport, Store, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Transaction};
@@ -42,6 +45,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The group-committing intake writer (one task per store, shared by clones).
+    intakes: Arc<IntakeQueue<workorder_intake::PgIntakeWriter>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -119,7 +124,11 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(connect_error)?;
-        Ok(PgStore { pool })
+        let writer = workorder_intake::PgIntakeWriter { pool: pool.clone() };
+        Ok(PgStore {
+            pool,
+            intakes: Arc::new(IntakeQueue::new(writer)),
+        })
     }
 
     /// The underlying pool (for benchmarks and diagnostics).

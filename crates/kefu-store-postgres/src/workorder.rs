@@ -1,92 +1,29 @@
 //! Writing work orders on PostgreSQL. A change locks the order row (`FOR UPDATE`) before its
-//! version check, so of two dispatchers from one version the second waits, then conflicts. The
-//! day's counter row is taken with an upsert, which locks it until commit: numbers are
-//! allocated one at a time, gap-free among committed intakes. Two intakes with one idempotency
-//! key race on the key's unique index: the loser rolls back and returns the winner's order.
+//! version check, so of two dispatchers from one version the second waits, then conflicts.
+//! Intakes are group-committed by one writer task (`workorder_intake`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kefu_domain::org::OrgPath;
-use kefu_domain::workorder::{
-    ActorCtx, Command, Event, IdempotencyKey, Intake, Order, OrderNumber, apply, evolve, open,
-    replay,
-};
+use kefu_domain::workorder::{ActorCtx, Command, Event, Intake, Order, OrderNumber, apply, evolve};
 use kefu_store::TimeRules;
 use kefu_store::sla::{SlaColumns, sla_columns};
-use kefu_store::workorder::{
-    allocate_number, in_scope, order_not_found, rebuild, repeat_window_start, repeats_among,
-    replay_or_refuse, version_conflict,
-};
-use kefu_store::workorder_codec::{encode_event, encode_order, intake_fingerprint};
+use kefu_store::workorder::{in_scope, order_not_found, rebuild, version_conflict};
+use kefu_store::workorder_batch::PendingIntake;
+use kefu_store::workorder_codec::{encode_event, encode_order};
 use kefu_store::{
-    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Page, PageRequest, RepeatCandidate,
-    StoreError, StoredEvent, StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
+    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Page, PageRequest, StoreError,
+    StoredEvent, StoredOrder, WorkOrderStore, WorkOrderStoreError,
 };
 use sqlx::PgConnection;
 
 use crate::workorder_read::{
     self, assists_in_scope, locate_in_scope, order_by_id, replace_assists, timelines,
 };
-use crate::{PgStore, db, is_unique_violation};
+use crate::{PgStore, db};
 
-#[derive(sqlx::FromRow)]
-struct CandidateRow {
-    id: i64,
-    number: String,
-    customer_id: Option<i64>,
-    caller_phone: Option<String>,
-    sub_category: String,
-    created_at: DateTime<Utc>,
-}
-
-/// The earlier orders of the same customer or phone on the same sub-category in the window.
-async fn repeat_candidates(
-    conn: &mut PgConnection,
-    intake: &Intake,
-    since: DateTime<Utc>,
-) -> Result<Vec<RepeatCandidate>, StoreError> {
-    let who = intake.caller.appellant();
-    let rows: Vec<CandidateRow> = sqlx::query_as(
-        "SELECT id, number, customer_id, caller_phone, sub_category, created_at \
-             FROM work_orders WHERE customer_id = $1 AND sub_category = $3 AND created_at >= $4 \
-             UNION \
-             SELECT id, number, customer_id, caller_phone, sub_category, created_at \
-             FROM work_orders WHERE caller_phone = $2 AND sub_category = $3 AND created_at >= $4",
-    )
-    .bind(who.customer.map(|c| c.0))
-    .bind(who.phone.as_ref().map(|p| p.as_str().to_owned()))
-    .bind(intake.sub_category.as_str())
-    .bind(since)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| RepeatCandidate {
-            id: r.id,
-            number: r.number,
-            customer_id: r.customer_id,
-            caller_phone: r.caller_phone,
-            sub_category: r.sub_category,
-            created_at: r.created_at,
-        })
-        .collect())
-}
-
-/// The next sequence number of the centre's `day` (the row stays locked until commit).
-async fn next_seq(conn: &mut PgConnection, day: &str) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
-        "INSERT INTO work_order_counters (day, last_seq) VALUES ($1, 1) \
-         ON CONFLICT (day) DO UPDATE SET last_seq = work_order_counters.last_seq + 1 \
-         RETURNING last_seq",
-    )
-    .bind(day)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)
-}
-
-async fn insert_events(
+/// Appends `events` to the timeline of order `order_id`.
+pub(crate) async fn insert_events(
     conn: &mut PgConnection,
     order_id: i64,
     events: &[Event],
@@ -111,56 +48,6 @@ async fn insert_events(
         .map_err(db)?;
     }
     Ok(())
-}
-
-async fn insert_order(
-    conn: &mut PgConnection,
-    order: &Order,
-    fingerprint: Option<&str>,
-    sla: &SlaColumns,
-) -> Result<i64, sqlx::Error> {
-    let c = &OrderColumns::of(order);
-    let snapshot = encode_order(order);
-    sqlx::query_scalar(
-        "INSERT INTO work_orders (number, state, appeal_type, sub_category, channel, priority, \
-         major, jurisdiction_path, host_unit_id, host_unit_path, home_unit_path, department, \
-         host_department, owner_id, customer_id, caller_phone, idempotency_key, is_repeat, \
-         supervised, chase_count, version, created_at, updated_at, snapshot, intake_fingerprint, \
-         sla, due_at, warn_at, sla_check_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21, $22, $23, $24::jsonb, $25, $26, $27, $28, $29) RETURNING id",
-    )
-    .bind(&c.number)
-    .bind(c.state)
-    .bind(c.appeal_type)
-    .bind(&c.sub_category)
-    .bind(c.channel)
-    .bind(c.priority)
-    .bind(c.major)
-    .bind(&c.jurisdiction_path)
-    .bind(c.host_unit_id)
-    .bind(&c.host_unit_path)
-    .bind(&c.home_unit_path)
-    .bind(c.department)
-    .bind(c.host_department)
-    .bind(c.owner_id)
-    .bind(c.customer_id)
-    .bind(&c.caller_phone)
-    .bind(&c.idempotency_key)
-    .bind(c.repeat)
-    .bind(c.supervised)
-    .bind(c.chase_count)
-    .bind(c.version)
-    .bind(c.created_at)
-    .bind(c.updated_at)
-    .bind(snapshot)
-    .bind(fingerprint)
-    .bind(&sla.sla)
-    .bind(sla.due_at)
-    .bind(sla.warn_at)
-    .bind(sla.check_at)
-    .fetch_one(&mut *conn)
-    .await
 }
 
 /// Rewrites the changing columns of row `id`, only if it is still at `expected`.
@@ -206,86 +93,29 @@ async fn update_order(
     Ok(done.rows_affected() == 1)
 }
 
-/// The order an earlier intake with `key` created and the fingerprint stored with it, if any.
-async fn by_key(
-    conn: &mut PgConnection,
-    key: &IdempotencyKey,
-) -> Result<Option<(StoredOrder, Option<String>)>, StoreError> {
-    let first: Option<(i64, Option<String>)> =
-        sqlx::query_as("SELECT id, intake_fingerprint FROM work_orders WHERE idempotency_key = $1")
-            .bind(key.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
-    match first {
-        Some((id, stored)) => Ok(Some((order_by_id(conn, id).await?, stored))),
-        None => Ok(None),
-    }
-}
-
 #[async_trait]
 impl WorkOrderStore for PgStore {
     async fn intake(
         &self,
-        mut intake: Intake,
+        intake: Intake,
         options: IntakeOptions,
         actor: &ActorCtx,
         rules: &TimeRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
-        let key = intake.idempotency_key.clone();
-        let fingerprint = intake_fingerprint(&intake);
-        let mut tx = self.write_tx().await?;
-        if let Some((first, stored)) = match &key {
-            Some(k) => by_key(&mut tx, k).await?,
-            None => None,
-        } {
-            return replay_or_refuse(first, stored.as_deref(), &fingerprint);
-        }
-        let day = centre_date(now);
-        let seq = next_seq(&mut tx, &day.to_string()).await?;
-        intake.number = allocate_number(day, seq)?;
-        let candidates =
-            repeat_candidates(&mut tx, &intake, repeat_window_start(now, options)).await?;
-        let repeats = repeats_among(&intake, now, options, candidates)?;
-        intake.repeat_of = repeats.iter().map(|(_, n)| *n).collect();
-        let event = open(intake, actor, now)?;
-        let order = replay(std::slice::from_ref(&event)).map_err(|e| {
-            StoreError::InvalidState(format!("the intake event does not start an order: {e}"))
-        })?;
-        let stored_fingerprint = key.as_ref().map(|_| fingerprint.as_str());
-        let (sla, columns) = sla_columns(&order, &[], rules)?;
-        let id = match insert_order(&mut tx, &order, stored_fingerprint, &columns).await {
-            Ok(id) => id,
-            Err(e) if is_unique_violation(&e) && key.is_some() => {
-                // Another intake with the same key committed first: return its order if the
-                // content is the same, else refuse (this transaction is rolled back).
-                drop(tx);
-                let mut conn = self.pool.acquire().await.map_err(db)?;
-                return match &key {
-                    Some(k) => match by_key(&mut conn, k).await? {
-                        Some((first, stored)) => {
-                            replay_or_refuse(first, stored.as_deref(), &fingerprint)
-                        }
-                        None => Err(db(e).into()),
-                    },
-                    None => Err(db(e).into()),
-                };
-            }
-            Err(e) => return Err(db(e).into()),
+        // Deadlines depend on the appeal and its intake time only (not on the number or the
+        // repeat links the writer assigns), so they are computed here, outside the batch.
+        let provisional = Order::from_intake(&intake, actor.staff, now);
+        let (sla, _) = sla_columns(&provisional, &[], rules)?;
+        // Group commit: the writer task writes this intake with whatever else is queued.
+        let pending = PendingIntake {
+            intake,
+            options,
+            actor: actor.clone(),
+            now,
+            sla,
         };
-        let earlier: Vec<i64> = repeats.iter().map(|(id, _)| *id).collect();
-        sqlx::query(
-            "INSERT INTO work_order_repeats (order_id, earlier_id) SELECT $1, UNNEST($2::bigint[])",
-        )
-        .bind(id)
-        .bind(&earlier)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        insert_events(&mut tx, id, std::slice::from_ref(&event)).await?;
-        tx.commit().await.map_err(db)?;
-        Ok((StoredOrder { id, order, sla }, IntakeOutcome::Created))
+        self.intakes.submit(pending).await
     }
 
     async fn apply(

@@ -20,14 +20,17 @@ mod sla;
 mod staff;
 pub mod testing;
 mod workorder;
+mod workorder_intake;
 mod workorder_read;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kefu_domain::org::OrgPath;
+use kefu_store::workorder_batch::IntakeQueue;
 use kefu_store::{MigrationReport, Store, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -45,6 +48,8 @@ const MAX_CONNECTIONS: u32 = 8;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The group-committing intake writer (one task per store, shared by clones).
+    intakes: Arc<IntakeQueue<workorder_intake::SqliteIntakeWriter>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -90,7 +95,11 @@ impl SqliteStore {
                     path.display()
                 ))
             })?;
-        Ok(SqliteStore { pool })
+        let writer = workorder_intake::SqliteIntakeWriter { pool: pool.clone() };
+        Ok(SqliteStore {
+            pool,
+            intakes: Arc::new(IntakeQueue::new(writer)),
+        })
     }
 
     /// The underlying pool (for benchmarks and diagnostics).

@@ -2,87 +2,28 @@
 //! (`BEGIN IMMEDIATE`), so the idempotency check, the day's counter, the version check and the
 //! writes that follow cannot interleave with another writer: of two intakes with one key the
 //! second finds the first order, and of two dispatchers from one version the second conflicts.
+//! Intakes are group-committed by one writer task (`workorder_intake`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kefu_domain::org::OrgPath;
-use kefu_domain::workorder::{
-    ActorCtx, Command, Event, Intake, Order, OrderNumber, apply, evolve, open, replay,
-};
+use kefu_domain::workorder::{ActorCtx, Command, Event, Intake, Order, OrderNumber, apply, evolve};
 use kefu_store::TimeRules;
 use kefu_store::sla::{SlaColumns, sla_columns};
-use kefu_store::workorder::{
-    allocate_number, rebuild, repeat_window_start, repeats_among, replay_or_refuse,
-    version_conflict,
-};
-use kefu_store::workorder_codec::{encode_event, encode_order, intake_fingerprint};
+use kefu_store::workorder::{rebuild, version_conflict};
+use kefu_store::workorder_batch::PendingIntake;
+use kefu_store::workorder_codec::{encode_event, encode_order};
 use kefu_store::{
-    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Page, PageRequest, RepeatCandidate,
-    StoreError, StoredEvent, StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
+    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Page, PageRequest, StoreError,
+    StoredEvent, StoredOrder, WorkOrderStore, WorkOrderStoreError,
 };
 use sqlx::SqliteConnection;
 
 use crate::workorder_read::{self, locate_in_scope, order_by_id, replace_assists, timelines};
-use crate::{SqliteStore, db, from_ms, ms};
+use crate::{SqliteStore, db, ms};
 
-#[derive(sqlx::FromRow)]
-struct CandidateRow {
-    id: i64,
-    number: String,
-    customer_id: Option<i64>,
-    caller_phone: Option<String>,
-    sub_category: String,
-    created_at: i64,
-}
-
-/// The earlier orders of the same customer or phone on the same sub-category in the window.
-async fn repeat_candidates(
-    conn: &mut SqliteConnection,
-    intake: &Intake,
-    since: DateTime<Utc>,
-) -> Result<Vec<RepeatCandidate>, StoreError> {
-    let who = intake.caller.appellant();
-    let rows: Vec<CandidateRow> = sqlx::query_as(
-        "SELECT id, number, customer_id, caller_phone, sub_category, created_at FROM work_orders \
-         WHERE customer_id = ?1 AND sub_category = ?3 AND created_at >= ?4 \
-         UNION \
-         SELECT id, number, customer_id, caller_phone, sub_category, created_at FROM work_orders \
-         WHERE caller_phone = ?2 AND sub_category = ?3 AND created_at >= ?4",
-    )
-    .bind(who.customer.map(|c| c.0))
-    .bind(who.phone.as_ref().map(|p| p.as_str().to_owned()))
-    .bind(intake.sub_category.as_str())
-    .bind(ms(since))
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(RepeatCandidate {
-                created_at: from_ms("work_order", r.id, r.created_at)?,
-                id: r.id,
-                number: r.number,
-                customer_id: r.customer_id,
-                caller_phone: r.caller_phone,
-                sub_category: r.sub_category,
-            })
-        })
-        .collect()
-}
-
-/// The next sequence number of the centre's `day`.
-async fn next_seq(conn: &mut SqliteConnection, day: &str) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
-        "INSERT INTO work_order_counters (day, last_seq) VALUES (?, 1) \
-         ON CONFLICT (day) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
-    )
-    .bind(day)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)
-}
-
-async fn insert_events(
+/// Appends `events` to the timeline of order `order_id`.
+pub(crate) async fn insert_events(
     conn: &mut SqliteConnection,
     order_id: i64,
     events: &[Event],
@@ -107,57 +48,6 @@ async fn insert_events(
         .map_err(db)?;
     }
     Ok(())
-}
-
-async fn insert_order(
-    conn: &mut SqliteConnection,
-    order: &Order,
-    fingerprint: Option<&str>,
-    sla: &SlaColumns,
-) -> Result<i64, StoreError> {
-    let c = &OrderColumns::of(order);
-    let snapshot = encode_order(order);
-    sqlx::query_scalar(
-        "INSERT INTO work_orders (number, state, appeal_type, sub_category, channel, priority, \
-         major, jurisdiction_path, host_unit_id, host_unit_path, home_unit_path, department, \
-         host_department, owner_id, customer_id, caller_phone, idempotency_key, is_repeat, \
-         supervised, chase_count, version, created_at, updated_at, snapshot, intake_fingerprint, \
-         sla, due_at, warn_at, sla_check_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-         ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(&c.number)
-    .bind(c.state)
-    .bind(c.appeal_type)
-    .bind(&c.sub_category)
-    .bind(c.channel)
-    .bind(c.priority)
-    .bind(c.major)
-    .bind(&c.jurisdiction_path)
-    .bind(c.host_unit_id)
-    .bind(&c.host_unit_path)
-    .bind(&c.home_unit_path)
-    .bind(c.department)
-    .bind(c.host_department)
-    .bind(c.owner_id)
-    .bind(c.customer_id)
-    .bind(&c.caller_phone)
-    .bind(&c.idempotency_key)
-    .bind(c.repeat)
-    .bind(c.supervised)
-    .bind(c.chase_count)
-    .bind(c.version)
-    .bind(ms(c.created_at))
-    .bind(ms(c.updated_at))
-    .bind(snapshot)
-    .bind(fingerprint)
-    .bind(&sla.sla)
-    .bind(sla.due_at.map(ms))
-    .bind(sla.warn_at.map(ms))
-    .bind(sla.check_at.map(ms))
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)
 }
 
 /// Rewrites the changing columns of row `id`, only if it is still at `expected`.
@@ -207,60 +97,25 @@ async fn update_order(
 impl WorkOrderStore for SqliteStore {
     async fn intake(
         &self,
-        mut intake: Intake,
+        intake: Intake,
         options: IntakeOptions,
         actor: &ActorCtx,
         rules: &TimeRules,
         now: DateTime<Utc>,
     ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
-        let fingerprint = intake_fingerprint(&intake);
-        // The write lock is held from here: a concurrent intake with the same key waits and then
-        // finds this one's row (and its fingerprint).
-        let mut tx = self.write_tx().await?;
-        if let Some(key) = &intake.idempotency_key {
-            let first: Option<(i64, Option<String>)> = sqlx::query_as(
-                "SELECT id, intake_fingerprint FROM work_orders WHERE idempotency_key = ?",
-            )
-            .bind(key.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            if let Some((id, stored)) = first {
-                let order = order_by_id(&mut tx, id).await?;
-                return replay_or_refuse(order, stored.as_deref(), &fingerprint);
-            }
-        }
-        let day = centre_date(now);
-        let seq = next_seq(&mut tx, &day.to_string()).await?;
-        intake.number = allocate_number(day, seq)?;
-        let candidates =
-            repeat_candidates(&mut tx, &intake, repeat_window_start(now, options)).await?;
-        let repeats = repeats_among(&intake, now, options, candidates)?;
-        intake.repeat_of = repeats.iter().map(|(_, n)| *n).collect();
-        let event = open(intake, actor, now)?;
-        let order = replay(std::slice::from_ref(&event)).map_err(|e| {
-            StoreError::InvalidState(format!("the intake event does not start an order: {e}"))
-        })?;
-        let keyed = order.idempotency_key.is_some();
-        let (sla, columns) = sla_columns(&order, &[], rules)?;
-        let id = insert_order(
-            &mut tx,
-            &order,
-            keyed.then_some(fingerprint.as_str()),
-            &columns,
-        )
-        .await?;
-        for (earlier, _) in &repeats {
-            sqlx::query("INSERT INTO work_order_repeats (order_id, earlier_id) VALUES (?, ?)")
-                .bind(id)
-                .bind(earlier)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
-        insert_events(&mut tx, id, std::slice::from_ref(&event)).await?;
-        tx.commit().await.map_err(db)?;
-        Ok((StoredOrder { id, order, sla }, IntakeOutcome::Created))
+        // Deadlines depend on the appeal and its intake time only (not on the number or the
+        // repeat links the writer assigns), so they are computed here, outside the batch.
+        let provisional = Order::from_intake(&intake, actor.staff, now);
+        let (sla, _) = sla_columns(&provisional, &[], rules)?;
+        // Group commit: the writer task writes this intake with whatever else is queued.
+        let pending = PendingIntake {
+            intake,
+            options,
+            actor: actor.clone(),
+            now,
+            sla,
+        };
+        self.intakes.submit(pending).await
     }
 
     async fn apply(

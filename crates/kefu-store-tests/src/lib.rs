@@ -21,6 +21,7 @@ pub mod org;
 pub mod sla;
 pub mod staff;
 pub mod workorder;
+pub mod workorder_batch;
 pub mod workorder_fixtures;
 pub mod workorder_list;
 
@@ -35,6 +36,7 @@ pub use org::*;
 pub use sla::*;
 pub use staff::*;
 pub use workorder::*;
+pub use workorder_batch::*;
 pub use workorder_list::*;
 
 /// Generates one `#[tokio::test]` per story function, each on a fresh store made by the async
@@ -98,6 +100,9 @@ macro_rules! store_tests {
             timeline_replays_to_the_stored_order,
             order_list_filters_and_pages,
             unidentified_caller_repeats_by_phone_and_intake_checks_the_role,
+            concurrent_intakes_with_shared_keys_make_one_order_per_key,
+            a_refused_intake_does_not_fail_the_others_of_its_batch,
+            an_intake_repeating_one_of_its_batch_links_to_it,
             catalogue_and_rules_start_as_the_defaults_at_version_zero,
             saved_catalogue_reads_back_equal,
             stale_catalogue_version_is_refused,

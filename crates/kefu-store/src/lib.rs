@@ -24,6 +24,7 @@ pub mod page;
 pub mod sla;
 pub mod staff;
 pub mod workorder;
+pub mod workorder_batch;
 pub mod workorder_codec;
 
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry, TimedAuditEntry};

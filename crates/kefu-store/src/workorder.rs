@@ -155,7 +155,9 @@ pub trait WorkOrderStore: Send + Sync {
     /// phone that `is_repeat` accepts, checks the actor may take appeals (`open`), and writes the
     /// order row (with its deadlines under `sla`) and its first event. `intake.number` and
     /// `intake.repeat_of` are placeholders the store replaces; `intake.idempotency_key` is the
-    /// key (unique across orders).
+    /// key (unique across orders). Concurrent intakes may share the transaction (group commit,
+    /// `workorder_batch`): each is still all-or-nothing on its own, sees the intakes queued
+    /// before it, and returns only once the transaction is committed.
     async fn intake(
         &self,
         intake: Intake,

@@ -14,4 +14,5 @@ mod orgs;
 mod serve;
 mod sla;
 mod staff;
+mod workorder_burst;
 mod workorders;
