@@ -359,6 +359,7 @@ pub async fn save_catalogue(
         .store
         .save_catalogue(catalogue, body.version, &caller.actor(), Utc::now())
         .await?;
+    refresh_settings(&state).await;
     Ok(Json(CatalogueDto::from(&saved)))
 }
 
@@ -426,7 +427,16 @@ pub async fn save_major_rules(
         .store
         .save_major_rules(rules, version, &caller.actor(), Utc::now())
         .await?;
+    refresh_settings(&state).await;
     Ok(Json(MajorRulesDto::from(&saved)))
+}
+
+/// Reloads the cached catalogue and major rules after a save, so the next intake in this
+/// process uses them; a failure is logged and the cache dropped (the next intake reads them).
+async fn refresh_settings(state: &AppState) {
+    if let Err(e) = state.reload_intake_settings().await {
+        tracing::warn!(error = %e, "cannot reload the catalogue and major rules after a save");
+    }
 }
 
 /// Saved major-rules versions, newest first (the defaults, version 0, are not listed).

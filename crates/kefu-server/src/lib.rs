@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod auth;
 pub mod board;
+pub mod cache;
 pub mod calendar;
 pub mod catalogue;
 pub mod customer;
@@ -104,6 +105,8 @@ pub struct AppState {
     pub audit: Arc<audit::AuditWriter>,
     /// The cached working calendar and time limits (see [`AppState::time_rules`]).
     pub rules: Arc<TimeRulesCache>,
+    /// The cached catalogue and major rules (see [`AppState::intake_settings`]).
+    pub intake_settings: Arc<cache::Cached<time_rules::IntakeSettings>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -125,6 +128,7 @@ impl AppState {
                 config.utc_offset,
                 config.time_rules_max_age,
             )),
+            intake_settings: Arc::new(cache::Cached::new(time_rules::INTAKE_SETTINGS_MAX_AGE)),
             store,
             config: Arc::new(config),
             metrics: Metrics::new(),
@@ -145,6 +149,25 @@ impl AppState {
     /// Reads the time rules again now (after a calendar or time-limit save).
     pub async fn reload_time_rules(&self) -> Result<Arc<TimeRules>, StoreError> {
         self.rules.reload(self.store.as_ref()).await
+    }
+
+    /// The current catalogue and major rules, cached: reloaded right after a save through
+    /// this process, otherwise at most every 5 s.
+    pub async fn intake_settings(&self) -> Result<Arc<time_rules::IntakeSettings>, StoreError> {
+        let store = self.store.as_ref();
+        self.intake_settings
+            .get(|| time_rules::load_intake_settings(store))
+            .await
+    }
+
+    /// Reads the catalogue and major rules again now (after one of them was saved).
+    pub async fn reload_intake_settings(
+        &self,
+    ) -> Result<Arc<time_rules::IntakeSettings>, StoreError> {
+        let store = self.store.as_ref();
+        self.intake_settings
+            .reload(|| time_rules::load_intake_settings(store))
+            .await
     }
 }
 

@@ -7,15 +7,17 @@
 //! - otherwise when older than `max_age` (*default* 30 s), so several server processes on one
 //!   PostgreSQL converge on a change made through another one within that time.
 //!
-//! Loads are serialised by one async mutex and each load stores what it read: a reload that
-//! starts after a save commits is the last to store, so a slower, older load cannot overwrite
-//! it.
+//! The catalogue and major-appeal rules every intake reads are cached the same way
+//! ([`IntakeSettings`], reloaded after a save through this process, else every 5 s).
 
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::FixedOffset;
+use kefu_domain::workorder::{Catalogue, MajorRules};
 use kefu_store::{Store, StoreError, TimeRules, load_time_rules};
+
+use crate::cache::Cached;
 
 /// How long cached time rules are used before they are read again (*default*).
 pub const TIME_RULES_MAX_AGE: Duration = Duration::from_secs(30);
@@ -24,9 +26,7 @@ pub const TIME_RULES_MAX_AGE: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct TimeRulesCache {
     offset: FixedOffset,
-    max_age: Duration,
-    current: RwLock<Option<(Instant, Arc<TimeRules>)>>,
-    loading: tokio::sync::Mutex<()>,
+    cached: Cached<TimeRules>,
 }
 
 impl TimeRulesCache {
@@ -34,52 +34,43 @@ impl TimeRulesCache {
     pub fn new(offset: FixedOffset, max_age: Duration) -> Self {
         Self {
             offset,
-            max_age,
-            current: RwLock::new(None),
-            loading: tokio::sync::Mutex::new(()),
+            cached: Cached::new(max_age),
         }
     }
 
-    /// The cached rules if they are younger than `max_age`.
-    fn fresh(&self) -> Option<Arc<TimeRules>> {
-        // A poisoned lock only means a writer panicked between two plain assignments; the
-        // value is still whole.
-        let guard = self.current.read().unwrap_or_else(|e| e.into_inner());
-        guard
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < self.max_age)
-            .map(|(_, rules)| Arc::clone(rules))
-    }
-
-    /// Loads and stores the rules; the caller holds `loading`.
-    async fn load(&self, store: &dyn Store) -> Result<Arc<TimeRules>, StoreError> {
-        let rules = Arc::new(load_time_rules(store, self.offset).await?);
-        let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());
-        *guard = Some((Instant::now(), Arc::clone(&rules)));
-        Ok(rules)
-    }
-
-    /// The current rules: the cached ones when fresh, else read from `store` (one reader
-    /// loads while the others wait for its result).
+    /// The current rules: the cached ones when fresh, else read from `store`.
     pub async fn get(&self, store: &dyn Store) -> Result<Arc<TimeRules>, StoreError> {
-        if let Some(rules) = self.fresh() {
-            return Ok(rules);
-        }
-        let _loading = self.loading.lock().await;
-        if let Some(rules) = self.fresh() {
-            return Ok(rules);
-        }
-        self.load(store).await
+        self.cached
+            .get(|| load_time_rules(store, self.offset))
+            .await
     }
 
-    /// Reads the rules from `store` now, whatever the age of the cached ones. On error the
-    /// cached copy is dropped, so the next reader loads afresh instead of using stale rules.
+    /// Reads the rules from `store` now, whatever the age of the cached ones.
     pub async fn reload(&self, store: &dyn Store) -> Result<Arc<TimeRules>, StoreError> {
-        let _loading = self.loading.lock().await;
-        let loaded = self.load(store).await;
-        if loaded.is_err() {
-            *self.current.write().unwrap_or_else(|e| e.into_inner()) = None;
-        }
-        loaded
+        self.cached
+            .reload(|| load_time_rules(store, self.offset))
+            .await
     }
+}
+
+/// What intake and reclassification read on every request: the sub-category catalogue and
+/// the major-appeal rules, as one cached pair.
+#[derive(Debug)]
+pub struct IntakeSettings {
+    /// The current catalogue.
+    pub catalogue: Catalogue,
+    /// The current major-appeal rules.
+    pub major_rules: MajorRules,
+}
+
+/// How long the cached catalogue and major rules are used before being read again: short, as
+/// an administrator expects a saved keyword to apply at once (this process reloads at once).
+pub const INTAKE_SETTINGS_MAX_AGE: Duration = Duration::from_secs(5);
+
+/// Reads the catalogue and the major rules.
+pub async fn load_intake_settings(store: &dyn Store) -> Result<IntakeSettings, StoreError> {
+    Ok(IntakeSettings {
+        catalogue: store.current_catalogue().await?.value,
+        major_rules: store.current_major_rules().await?.value,
+    })
 }

@@ -129,11 +129,11 @@ action!(
     reclassify, "/api/v1/work-orders/{number}/reclassify", Action::Reclassify, ReclassifyBody,
     |state, caller, number, b| {
         let order = current(&state, &caller, &number).await?;
-        let catalogue = state.store.current_catalogue().await?.value;
-        let rules = state.store.current_major_rules().await?.value;
+        let settings = state.intake_settings().await?;
+        let (catalogue, rules) = (&settings.catalogue, &settings.major_rules);
         let raw = b.sub_category.unwrap_or_default();
         let sub = bad(catalogue.lookup("sub_category", raw.trim()))?;
-        let major = assess_major(&rules, sub, &order.content);
+        let major = assess_major(rules, sub, &order.content);
         Command::Reclassify {
             sub_category: sub.clone(),
             major,

@@ -292,9 +292,9 @@ async fn validate_intake(
         repeat_of: Vec::new(),
         idempotency_key: key,
     };
-    let catalogue = state.store.current_catalogue().await?.value;
-    let rules = state.store.current_major_rules().await?.value;
-    match Intake::validate(input, &catalogue, &rules) {
+    let settings = state.intake_settings().await?;
+    let (catalogue, rules) = (&settings.catalogue, &settings.major_rules);
+    match Intake::validate(input, catalogue, rules) {
         Ok(intake) if errors.is_empty() => Ok(intake),
         Ok(_) => Err(ApiError::validation(errors)),
         Err(more) => {
