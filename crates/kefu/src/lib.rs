@@ -9,4 +9,5 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod import;
 pub mod orders;

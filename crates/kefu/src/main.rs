@@ -3,9 +3,11 @@
 //! process with status 1 and its message on stderr.
 
 use clap::Parser;
-use kefu::cli::{AdminCommand, BenchCommand, CalendarCommand, Cli, Command, OrdersCommand};
+use kefu::cli::{
+    AdminCommand, BenchCommand, CalendarCommand, Cli, Command, ImportCommand, OrdersCommand,
+};
 use kefu::config::{Config, ConfigLayer};
-use kefu::{bench, calendar, commands, orders};
+use kefu::{bench, calendar, commands, import, orders};
 use tracing_subscriber::EnvFilter;
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -47,6 +49,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("{}", report.markdown());
             Ok(())
         }
+        Command::Import(ImportCommand::Customers(args)) => import::command(&config, args).await,
         Command::Orders(OrdersCommand::List(args)) => orders::list(&config, args).await,
         Command::Orders(OrdersCommand::Show(args)) => orders::show(&config, args).await,
         Command::Calendar(CalendarCommand::Import(args)) => {
