@@ -108,7 +108,7 @@ fn read_all(
     while let Some(row) = rows.next() {
         let row = row?;
         stats.rows += 1;
-        if stats.rows % 1_000 == 0 {
+        if stats.rows.is_multiple_of(1_000) {
             progress.update(stats.rows, rows.position().unwrap_or(stats.rows));
         }
         if let Some(reason) = row.problem {
@@ -310,6 +310,10 @@ pub async fn import(
     if opts.all_or_nothing && !opts.dry_run {
         let started = Instant::now();
         let check = pass(store, opts, units.clone(), today, false).await?;
+        if check.interrupted {
+            // Stopped while checking: nothing was stored, and nothing will be.
+            return Ok(check);
+        }
         if check.bad > 0 {
             return Err(ImportError::AllOrNothing {
                 bad: check.bad,

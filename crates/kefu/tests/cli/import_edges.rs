@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use crate::import_support::{
-    Enc, customers, encode, fixture, fixture_text, report_lines, seed, write,
+    Enc, accounts_distinct, customers, encode, fixture, fixture_text, many_rows, report_lines,
+    seed, wait_for_first_rows, write,
 };
 use crate::support::{Backend, run, stderr, stdout, temp_dir};
 
@@ -181,4 +182,70 @@ fn dry_run_all_or_nothing_and_mappings_on_sqlite() {
 #[test]
 fn dry_run_all_or_nothing_and_mappings_on_postgres() {
     nothing_stored(&Backend::postgres());
+}
+
+/// Stopped with Ctrl-C (SIGINT), then killed outright (SIGKILL, a crash) in the middle: the
+/// store holds whole batches only, and a final run completes the file without duplicates.
+/// Whether each signal lands mid-import depends on timing, so only what must hold either way
+/// is asserted.
+fn interrupted(backend: &Backend) {
+    seed(backend);
+    let dir = temp_dir();
+    let total = 20_000_u64;
+    let file = many_rows(&dir, total as u32);
+    let report = dir.join("report.csv");
+    for signal in ["-INT", "-KILL"] {
+        let mut cmd = backend.kefu();
+        cmd.args(["import", "customers"])
+            .arg(&file)
+            .arg("--report")
+            .arg(&report)
+            .args(["--batch-size", "100"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn import");
+        let seen = wait_for_first_rows(backend);
+        assert!(seen > 0, "the import stored nothing within a minute");
+        let killed = std::process::Command::new("kill")
+            .arg(signal)
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(killed.success() || child.try_wait().ok().flatten().is_some());
+        let _ = child.wait();
+        let stored = customers_count(backend);
+        assert!(
+            stored <= total && stored.is_multiple_of(100),
+            "whole batches only: {stored}"
+        );
+        assert!(accounts_distinct(backend));
+    }
+    let out = import(backend, &file, &report, &["--batch-size", "1000"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.contains("存储 stored: 20000 "), "{text}");
+    assert_eq!(customers_count(backend), total);
+    assert!(accounts_distinct(backend));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn customers_count(backend: &Backend) -> u64 {
+    crate::import_support::block_on(async {
+        kefu::db::open_migrated(&crate::import_support::database(backend))
+            .await
+            .expect("store")
+            .count_customers()
+            .await
+            .expect("count")
+    })
+}
+
+#[test]
+fn interrupted_import_is_repeatable_on_sqlite() {
+    interrupted(&Backend::sqlite());
+}
+
+#[test]
+fn interrupted_import_is_repeatable_on_postgres() {
+    interrupted(&Backend::postgres());
 }

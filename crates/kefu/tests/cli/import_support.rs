@@ -322,3 +322,72 @@ pub fn workbook(dir: &Path) -> PathBuf {
     book.save(&path).expect("save workbook");
     path
 }
+
+/// A clean CSV of `n` customers (accounts 77000000000…), for interruption tests.
+pub fn many_rows(dir: &Path, n: u32) -> PathBuf {
+    let mut text = String::from("户号,户名,联系电话,用电地址,供电单位,城乡,用电类别,电压等级\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "77{i:08},客户{i},139{i:08},杭州市西湖区文三路{i}号,330106,城网,居民生活,220V\n"
+        ));
+    }
+    write(dir, "many.csv", text.as_bytes())
+}
+
+/// Waits (at most a minute) until the store holds at least one customer; returns how many.
+pub fn wait_for_first_rows(backend: &Backend) -> u64 {
+    block_on(async {
+        let store = store(backend).await;
+        for _ in 0..600 {
+            let n = store.count_customers().await.expect("count");
+            if n > 0 {
+                return n;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        0
+    })
+}
+
+/// Whether every stored account number is distinct.
+pub fn accounts_distinct(backend: &Backend) -> bool {
+    let all = customers_all(backend);
+    let mut accounts: Vec<String> = all;
+    let n = accounts.len();
+    accounts.sort();
+    accounts.dedup();
+    accounts.len() == n
+}
+
+fn customers_all(backend: &Backend) -> Vec<String> {
+    block_on(async {
+        let store = store(backend).await;
+        let root = store
+            .get_org_unit(kefu_domain::ids::OrgUnitId(1))
+            .await
+            .expect("get")
+            .expect("hq");
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store
+                .find_customers(
+                    &CustomerLookup::All,
+                    &root.path,
+                    true,
+                    PageRequest::new(cursor, Some(500)),
+                )
+                .await
+                .expect("find");
+            out.extend(
+                page.items
+                    .iter()
+                    .map(|c| c.record.account_number.as_str().to_owned()),
+            );
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return out,
+            }
+        }
+    })
+}
