@@ -81,8 +81,46 @@ fn field_label(columns: &Columns, field: &str) -> String {
         "tags" => Some(Field::Tags),
         _ => None,
     };
+    let f = f.or_else(|| {
+        // `special_dates.birthday` (named by the converter or by `date_field`).
+        let key = field.strip_prefix("special_dates.")?;
+        let key = key.split('.').next().unwrap_or(key);
+        [
+            Field::Birthday,
+            Field::FoundingDate,
+            Field::ContractDate,
+            Field::OtherDate,
+        ]
+        .into_iter()
+        .find(|f| f.key() == key)
+    });
     match f.and_then(|f| columns.header_of(f)) {
         Some(h) => format!("{h} {field}"),
+        None => field.to_owned(),
+    }
+}
+
+/// The domain names a special date by position (`special_dates[0].date`); the file names it by
+/// column, so the position becomes the column's field (`special_dates.birthday.date`).
+fn date_field(input: &kefu_domain::customer::CustomerInput, field: &str) -> String {
+    let Some(rest) = field.strip_prefix("special_dates[") else {
+        return field.to_owned();
+    };
+    let Some((index, tail)) = rest.split_once(']') else {
+        return field.to_owned();
+    };
+    let key = index
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| input.special_dates.get(i))
+        .map(|d| match d.kind.as_str() {
+            "founding" => "founding_date",
+            "contract" => "contract_date",
+            "other" => "other_date",
+            _ => "birthday",
+        });
+    match key {
+        Some(key) => format!("special_dates.{key}{tail}"),
         None => field.to_owned(),
     }
 }
@@ -132,7 +170,10 @@ fn read_all(
             stats.bad += 1;
             let problems: Vec<(String, String)> = errors
                 .into_iter()
-                .map(|e| (field_label(&columns, &e.field), e.reason))
+                .map(|e| {
+                    let field = date_field(&input, &e.field);
+                    (field_label(&columns, &field), e.reason)
+                })
                 .collect();
             report_row(&report, row.line, &problems, &cells)?;
             continue;
