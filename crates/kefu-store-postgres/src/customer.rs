@@ -31,7 +31,7 @@ const ANALYZE_MIN_BATCH: usize = 1_000;
 /// loaded archive (a demo province, an import) is planned as if it were empty until autovacuum
 /// catches up, and a screen-pop may walk the scope index instead of probing the phone index.
 /// The estimate grows with each refresh, so a long load analyzes only O(log n) times.
-async fn refresh_statistics(store: &PgStore, batch: usize) {
+pub(crate) async fn refresh_statistics(store: &PgStore, batch: usize) {
     if batch < ANALYZE_MIN_BATCH {
         return;
     }

@@ -13,6 +13,7 @@ mod catalogue;
 mod customer;
 mod customer_insert;
 mod customer_read;
+mod customer_upsert;
 mod migrate;
 mod org;
 mod rows;

@@ -15,6 +15,7 @@ pub mod board;
 pub mod calendar;
 pub mod catalogue;
 pub mod customer;
+pub mod customer_import;
 pub mod fixtures;
 pub mod lookup;
 pub mod org;
@@ -31,6 +32,7 @@ pub use board::*;
 pub use calendar::*;
 pub use catalogue::*;
 pub use customer::*;
+pub use customer_import::*;
 pub use lookup::*;
 pub use org::*;
 pub use sla::*;
@@ -72,6 +74,8 @@ macro_rules! store_tests {
             racing_updates_from_one_version_conflict_once,
             batch_create_stores_all_in_input_order,
             batch_create_is_all_or_nothing,
+            upsert_creates_then_updates_by_account_number,
+            upsert_batch_is_all_or_nothing,
             phone_lookup_finds_every_customer_sharing_the_number,
             account_and_id_number_lookups_are_exact,
             name_prefix_matches_chinese_prefixes_only,

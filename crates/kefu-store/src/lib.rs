@@ -17,6 +17,7 @@ pub mod calendar_codec;
 pub mod catalogue;
 pub mod catalogue_codec;
 pub mod customer;
+pub mod customer_import;
 pub mod decode;
 pub mod error;
 pub mod org;
@@ -39,6 +40,7 @@ pub use catalogue::{
 pub use customer::{
     Customer, CustomerEvent, CustomerEventKind, CustomerLookup, CustomerStore, SpecialDateHit,
 };
+pub use customer_import::{CustomerImportStore, UpsertCounts, UpsertOutcome};
 pub use error::StoreError;
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
@@ -57,6 +59,7 @@ pub trait Store:
     OrgStore
     + StaffStore
     + CustomerStore
+    + CustomerImportStore
     + AuditStore
     + WorkOrderStore
     + CatalogueStore

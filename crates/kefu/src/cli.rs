@@ -54,6 +54,9 @@ pub enum Command {
     /// Work orders, read from the store (for administrators and scripts).
     #[command(subcommand)]
     Orders(OrdersCommand),
+    /// Import files into the store (customers from the marketing/billing system).
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Time limits of work orders: run the sweep once.
     #[command(subcommand)]
     Sla(SlaCommand),
@@ -73,6 +76,43 @@ pub struct SlaSweepArgs {
     /// Sweep as of this instant (RFC 3339, e.g. 2026-02-14T16:00:00+08:00) instead of now.
     #[arg(long, value_name = "INSTANT")]
     pub at: Option<String>,
+}
+
+/// `kefu import …`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import customers from CSV (UTF-8 or GBK) or Excel; re-importing updates by account number.
+    Customers(ImportCustomersArgs),
+}
+
+/// `kefu import customers`.
+#[derive(Debug, Args)]
+pub struct ImportCustomersArgs {
+    /// The file: .csv, .xlsx or .xls, with a header row (户号, 户名, 用电地址, 供电单位, 城乡,
+    /// 用电类别, 电压等级, … or the English field names).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The format [default: from the file's extension].
+    #[arg(long, value_enum)]
+    pub format: Option<crate::import::Format>,
+    /// The encoding of a CSV file.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub encoding: crate::import::EncodingChoice,
+    /// A TOML file mapping other column headers to fields: `[columns]` then `"表头" = "field"`.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Store nothing if any row is bad (the whole file is checked first).
+    #[arg(long)]
+    pub all_or_nothing: bool,
+    /// Check every row and write the report, but store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where to write the bad rows (CSV, UTF-8 with BOM) [default: FILE.report.csv].
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Rows per store transaction.
+    #[arg(long, value_name = "N", default_value_t = crate::import::DEFAULT_BATCH)]
+    pub batch_size: usize,
 }
 
 /// `kefu orders …`.

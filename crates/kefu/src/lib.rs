@@ -9,5 +9,6 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod import;
 pub mod orders;
 pub mod sla;

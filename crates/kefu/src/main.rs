@@ -4,10 +4,11 @@
 
 use clap::Parser;
 use kefu::cli::{
-    AdminCommand, BenchCommand, CalendarCommand, Cli, Command, OrdersCommand, SlaCommand,
+    AdminCommand, BenchCommand, CalendarCommand, Cli, Command, ImportCommand, OrdersCommand,
+    SlaCommand,
 };
 use kefu::config::{Config, ConfigLayer};
-use kefu::{bench, calendar, commands, orders, sla};
+use kefu::{bench, calendar, commands, import, orders, sla};
 use tracing_subscriber::EnvFilter;
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -49,6 +50,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("{}", report.markdown());
             Ok(())
         }
+        Command::Import(ImportCommand::Customers(args)) => import::command(&config, args).await,
         Command::Orders(OrdersCommand::List(args)) => orders::list(&config, args).await,
         Command::Orders(OrdersCommand::Show(args)) => orders::show(&config, args).await,
         Command::Sla(SlaCommand::Sweep(args)) => {

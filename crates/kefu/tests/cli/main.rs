@@ -4,6 +4,9 @@
 
 mod calendar;
 mod commands;
+mod import;
+mod import_edges;
+mod import_support;
 mod orders;
 mod serve;
 mod support;

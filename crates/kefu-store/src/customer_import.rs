@@ -1,0 +1,70 @@
+//! Bulk loading of the customer archive from the marketing/billing system (issue 6): create or
+//! update many customers keyed by account number, so that re-importing a file updates instead of
+//! duplicating and every change still leaves its field-by-field history.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kefu_domain::customer::CustomerRecord;
+use kefu_domain::ids::CustomerId;
+
+use crate::{Actor, StoreError};
+
+/// What an upsert did to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertOutcome {
+    /// A new customer, with its `Created` event.
+    Created(CustomerId),
+    /// An existing customer whose changed fields were written, with an `Updated` event.
+    Updated(CustomerId),
+    /// An existing customer already holding exactly this record: nothing written.
+    Unchanged(CustomerId),
+    /// An existing, retired customer: left untouched (reinstate it first to change it).
+    Retired(CustomerId),
+}
+
+/// Counts of a batch of outcomes, for summaries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpsertCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub retired: u64,
+}
+
+impl UpsertCounts {
+    /// Adds one outcome.
+    pub fn add(&mut self, outcome: UpsertOutcome) {
+        match outcome {
+            UpsertOutcome::Created(_) => self.created += 1,
+            UpsertOutcome::Updated(_) => self.updated += 1,
+            UpsertOutcome::Unchanged(_) => self.unchanged += 1,
+            UpsertOutcome::Retired(_) => self.retired += 1,
+        }
+    }
+
+    /// Counts a batch.
+    pub fn of(outcomes: &[UpsertOutcome]) -> Self {
+        let mut c = Self::default();
+        outcomes.iter().for_each(|o| c.add(*o));
+        c
+    }
+}
+
+/// Bulk customer persistence for imports.
+#[async_trait]
+pub trait CustomerImportStore {
+    /// Creates or updates `records` keyed by account number, all in one transaction (on error
+    /// nothing of the batch remains, so an interrupted import is repeated batch by batch without
+    /// duplicates). New accounts are created with their `Created` event; existing active ones
+    /// get their changed fields and an `Updated` event with old → new per field (nothing when
+    /// nothing changed); retired ones are left alone. One audit entry covers the batch. The
+    /// existing customers are found with one query per batch, never one per record. Returns one
+    /// outcome per record, in input order. Errors: `Duplicate{account_number}` when an account
+    /// number appears twice in `records`, `UnknownReference{supply_unit_id}`.
+    async fn upsert_customers(
+        &self,
+        records: Vec<CustomerRecord>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<UpsertOutcome>, StoreError>;
+}

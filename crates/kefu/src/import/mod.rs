@@ -1,0 +1,188 @@
+//! `kefu import customers FILE` (issue 6): the customer archive from the marketing/billing
+//! system's files. A reader thread streams the file (CSV in UTF-8 or GBK, or an Excel sheet),
+//! maps its header to fields (`mapping`), converts each row (`convert`) and validates it with
+//! the domain's `CustomerRecord::validate`, exactly as the API does; good rows travel in batches
+//! to the store's `upsert_customers` (one transaction per batch, keyed by account number, so a
+//! re-run after a crash or Ctrl-C updates instead of duplicating), bad rows go to the report.
+
+mod convert;
+mod mapping;
+mod progress;
+mod report;
+mod run;
+mod source;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kefu_store::{StoreError, UpsertCounts};
+
+pub use convert::{Units, half_width, normalise_date};
+pub use mapping::{Columns, Field, MappingFile};
+pub use run::{command, import};
+pub use source::{EncodingChoice, Format};
+
+/// Rows per store transaction, unless `--batch-size` says otherwise.
+pub const DEFAULT_BATCH: usize = 5_000;
+
+/// An import that could not run, or stopped. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("无法读取文件 cannot read {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("文件为空 {0} is empty: it needs a header row, then one row per customer")]
+    Empty(PathBuf),
+    #[error(
+        "表头编码错误 the header of {path} is not valid {encoding}: give --encoding gbk, \
+         --encoding utf-8 or --encoding auto to match the file"
+    )]
+    HeaderEncoding {
+        path: PathBuf,
+        encoding: &'static str,
+    },
+    #[error(
+        "无法读取 Excel 文件 cannot read the workbook {path}: {reason}. Is it truncated or \
+         damaged? Open and re-save it in Excel, or export it as CSV"
+    )]
+    Excel { path: PathBuf, reason: String },
+    #[error("CSV 读取失败 cannot read the CSV file: {reason}")]
+    Csv { reason: String },
+    #[error("映射文件错误 mapping file {path}: {reason}")]
+    Mapping { path: PathBuf, reason: String },
+    #[error(
+        "缺少必需列 missing mandatory columns: {missing}. The header has: {found}. Rename the \
+         columns or give --mapping FILE with a [columns] table (\"表头\" = \"field\")"
+    )]
+    MissingColumns { missing: String, found: String },
+    #[error(
+        "列重复 columns '{first}' and '{second}' both map to {field}: keep one, or map one elsewhere with --mapping"
+    )]
+    DuplicateColumn {
+        field: &'static str,
+        first: String,
+        second: String,
+    },
+    #[error("无法写入报告 cannot write the report {path}: {reason}")]
+    Report { path: PathBuf, reason: String },
+    #[error(
+        "无法判断格式 cannot tell the format of {0} from its extension: give --format csv or \
+         --format xlsx"
+    )]
+    UnknownFormat(PathBuf),
+    #[error(
+        "组织机构为空 the org tree is empty, so no supply unit can be named: create the org \
+         units first (`kefu serve --demo` creates a demo province)"
+    )]
+    NoOrgTree,
+    #[error(
+        "存储失败 the store refused a batch: {0}. Earlier batches are stored; fix the cause and \
+         run the same command again: stored rows are updated, never duplicated"
+    )]
+    Store(#[from] StoreError),
+    #[error(
+        "{bad} 行错误，未存储任何数据 {bad} bad rows, so nothing was stored (--all-or-nothing); \
+         the problems are listed in {report}"
+    )]
+    AllOrNothing { bad: u64, report: PathBuf },
+    #[error("读取线程失败 the reader thread stopped unexpectedly; run the import again")]
+    ReaderPanicked,
+}
+
+/// What `kefu import customers` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub file: PathBuf,
+    pub format: Option<Format>,
+    pub encoding: EncodingChoice,
+    pub mapping: Option<PathBuf>,
+    pub all_or_nothing: bool,
+    pub dry_run: bool,
+    /// Where bad rows go; default `FILE.report.csv` beside the file.
+    pub report: Option<PathBuf>,
+    pub batch_size: usize,
+    /// No progress display at all (tests, benchmarks).
+    pub quiet: bool,
+}
+
+impl ImportOptions {
+    /// The report path: `--report`, else the file's name + `.report.csv`.
+    pub fn report_path(&self) -> PathBuf {
+        self.report.clone().unwrap_or_else(|| {
+            let mut name = self.file.clone().into_os_string();
+            name.push(".report.csv");
+            PathBuf::from(name)
+        })
+    }
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Data rows read (blank lines not counted).
+    pub rows: u64,
+    /// Rows that passed every check (stored, or would be on a dry run).
+    pub valid: u64,
+    /// What the store did with them (all zero on a dry run).
+    pub stored: UpsertCounts,
+    /// Rows refused, each listed in the report (duplicates included).
+    pub bad: u64,
+    /// Of those, rows repeating an account number seen earlier in the file.
+    pub duplicates: u64,
+    pub elapsed: Duration,
+    pub encoding: &'static str,
+    pub report: PathBuf,
+    pub dry_run: bool,
+    /// Stopped by Ctrl-C after the last whole batch.
+    pub interrupted: bool,
+}
+
+impl Summary {
+    /// Rows per second over the whole run.
+    pub fn rate(&self) -> f64 {
+        self.rows as f64 / self.elapsed.as_secs_f64().max(1e-3)
+    }
+
+    /// The lines printed at the end (zh-CN first, then English).
+    pub fn text(&self) -> String {
+        let s = &self.stored;
+        let mut out = format!("读取 read: {} 行 rows ({})\n", self.rows, self.encoding);
+        if self.dry_run {
+            out.push_str(&format!(
+                "试运行 dry run: {} 行有效 valid rows, 未存储 nothing stored\n",
+                self.valid
+            ));
+        } else {
+            out.push_str(&format!(
+                "存储 stored: {} (新建 created {}, 更新 updated {}, 未变 unchanged {})\n",
+                s.created + s.updated + s.unchanged,
+                s.created,
+                s.updated,
+                s.unchanged
+            ));
+            if s.retired > 0 {
+                out.push_str(&format!(
+                    "跳过 skipped: {} 个已退出客户 retired customers (reinstate them to update)\n",
+                    s.retired
+                ));
+            }
+        }
+        out.push_str(&format!(
+            "错误 bad: {} 行 rows ({} 重复户号 duplicated account numbers) → {}\n",
+            self.bad,
+            self.duplicates,
+            self.report.display()
+        ));
+        out.push_str(&format!(
+            "用时 time: {:.1} s, {:.0} 行/秒 rows/s\n",
+            self.elapsed.as_secs_f64(),
+            self.rate()
+        ));
+        if self.interrupted {
+            out.push_str(
+                "已中断 interrupted: whole batches are stored; run the same command again to \
+                 finish (stored rows are updated, not duplicated)\n",
+            );
+        }
+        out
+    }
+}
