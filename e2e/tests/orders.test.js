@@ -173,3 +173,29 @@ test('the centre reviews, records the visit and archives it', async () => {
   await page.screenshot({ path: screenshotPath('order-archived'), fullPage: true });
   await context.close();
 });
+
+test('an unidentified caller gets an order for the unit owning the address; a missing address is named', async () => {
+  const { context, page } = await signIn('agent.xihu');
+  await page.goto(`${kefu.url}/ui/workbench?phone=13999990000`);
+  assert.ok(await page.$('[data-testid=no-results]'), 'nobody in the archive has this number');
+  await page.click('details.newcaller summary');
+  const form = '[data-testid=form-intake-unidentified]';
+  assert.equal(await page.inputValue(`${form} input[name=phone]`), '13999990000', 'the popped number is kept');
+  await page.fill(`${form} input[name=name]`, '刘先生');
+  await page.selectOption(`${form} select[name=sub_category]`, 'fault_repair.no_power');
+  await page.fill(`${form} textarea[name=content]`, '家里突然停电，邻居也没电');
+  await page.click(`${form} button[type=submit]`);
+  assert.match(await page.textContent('[data-testid=intake-message]'), /address/);
+  assert.equal(await page.inputValue(`${form} input[name=name]`), '刘先生', 'what was typed stays');
+  await page.screenshot({ path: screenshotPath('unidentified-refused'), fullPage: true });
+  await page.fill(`${form} input[name=address]`, '西湖区文三路 100 号');
+  const xihu = await page.$eval(`${form} select[name=address_unit_id]`, (s) =>
+    [...s.options].find((o) => o.textContent.includes('西湖'))?.value);
+  await page.selectOption(`${form} select[name=address_unit_id]`, xihu);
+  await page.click(`${form} button[type=submit]`);
+  await page.waitForSelector('[data-testid=order-number]');
+  assert.equal(await state(page), '待派单');
+  // Fault repair runs on the clock: arrive on site within 45 minutes (urban by default).
+  assert.match(await page.textContent('[data-testid=deadlines]'), /45分钟/);
+  await context.close();
+});

@@ -94,6 +94,8 @@ pub struct OrderText {
     pub warning: &'static str,
     pub intake_today: &'static str,
     pub total: &'static str,
+    pub unidentified: &'static str,
+    pub address_unit: &'static str,
 }
 
 /// 简体中文.
@@ -185,6 +187,8 @@ pub const ZH: OrderText = OrderText {
     warning: "预警",
     intake_today: "今日受理",
     total: "合计",
+    unidentified: "未建档来电人",
+    address_unit: "地址所属供电单位",
 };
 
 /// English.
@@ -276,6 +280,8 @@ pub const EN: OrderText = OrderText {
     warning: "Warning",
     intake_today: "Taken today",
     total: "Total",
+    unidentified: "caller not in the archive",
+    address_unit: "Unit that supplies the address",
 };
 
 impl Lang {

@@ -729,6 +729,12 @@ pub struct IntakeForm {
     content: Option<String>,
     priority: Option<String>,
     major_reason: Option<String>,
+    /// An unidentified caller (no `customer_id`): the name given.
+    name: Option<String>,
+    /// The address given.
+    address: Option<String>,
+    /// The unit that owns the address.
+    address_unit_id: Option<String>,
 }
 
 /// POST /ui/orders: takes the appeal through the API (with the form's idempotency key) and
@@ -751,7 +757,13 @@ pub async fn take(
         "channel": nonempty(&form.channel).unwrap_or_else(|| Channel::Phone95598.code().to_owned()),
         "caller": {
             "customer_id": customer_id,
-            "phone": nonempty(&form.phone).and_then(|p| Phone::parse(&p).ok().map(|p| p.as_str().to_owned())),
+            "phone": nonempty(&form.phone).map(|p| Phone::parse(&p).map_or(p, |p| p.as_str().to_owned())),
+            "name": customer_id.is_none().then(|| nonempty(&form.name)).flatten(),
+            "address": customer_id.is_none().then(|| nonempty(&form.address)).flatten(),
+            "address_unit_id": customer_id
+                .is_none()
+                .then(|| nonempty(&form.address_unit_id).and_then(|u| u.parse::<i64>().ok()))
+                .flatten(),
         },
         "appeal_type": appeal_type,
         "sub_category": sub,
@@ -790,7 +802,10 @@ pub async fn take(
             Some(id) => {
                 super::pages::customer_page_with(&state, &viewer, id, Some((e, &form))).await
             }
-            None => super::pages::api_error_page(&viewer, &e),
+            None => {
+                let wq = super::pages::WorkbenchQuery::default();
+                super::pages::workbench_with(&state, &viewer, wq, Some((e, &form))).await
+            }
         },
     }
 }
@@ -806,6 +821,9 @@ impl IntakeForm {
             ("content", &self.content),
             ("priority", &self.priority),
             ("major_reason", &self.major_reason),
+            ("name", &self.name),
+            ("address", &self.address),
+            ("address_unit_id", &self.address_unit_id),
         ] {
             if let Some(v) = v {
                 m.insert(k.to_owned(), v.clone());

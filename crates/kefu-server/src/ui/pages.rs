@@ -240,7 +240,7 @@ pub(super) fn api_error_page(viewer: &Viewer, e: &ApiError) -> Response {
 }
 
 /// What the workbench search box sends.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Clone)]
 pub struct WorkbenchQuery {
     /// `phone`, `account`, `id_number` or `name`.
     by: Option<String>,
@@ -274,6 +274,10 @@ struct WorkbenchPage {
     masked: bool,
     next_href: String,
     upcoming: Vec<SpecialDateRow>,
+    o: &'static OrderText,
+    form: Option<IntakeFormView>,
+    address_units: Vec<super::order_view::Choice>,
+    csrf: String,
 }
 
 impl WorkbenchQuery {
@@ -308,17 +312,64 @@ pub async fn workbench(
     viewer: Viewer,
     Query(wq): Query<WorkbenchQuery>,
 ) -> Response {
+    workbench_with(&state, &viewer, wq, None).await
+}
+
+/// The workbench; `refusal` is a refused new-order form for an unidentified caller, shown
+/// again with the server's field errors and what was typed.
+pub(super) async fn workbench_with(
+    state: &AppState,
+    viewer: &Viewer,
+    wq: WorkbenchQuery,
+    refusal: Option<(ApiError, &IntakeForm)>,
+) -> Response {
+    let state = state.clone();
     let lang = viewer.lang;
     let t = lang.t();
     let units = match unit_names(&state, &viewer.caller).await {
         Ok(u) => u,
-        Err(e) => return api_error_page(&viewer, &e),
+        Err(e) => return api_error_page(viewer, &e),
     };
+    let top = TopBar::new(viewer, &units, HOME);
+    let takes_appeals = roles_for(Action::Intake)
+        .iter()
+        .any(|r| viewer.caller.roles.has(*r));
+    let mut status = StatusCode::OK;
+    let form = if takes_appeals {
+        let cat = match state.store.current_catalogue().await {
+            Ok(c) => c.value,
+            Err(_) => kefu_domain::workorder::Catalogue::defaults(),
+        };
+        let mut f = IntakeFormView::new(lang, &cat, wq.phone.as_deref().unwrap_or(""));
+        if let Some((e, typed)) = &refusal {
+            status = e.code().status();
+            f.message = error_message(t, e);
+            f.typed = typed.typed();
+            for fe in &e.problem().errors {
+                f.errors.insert(fe.field.clone(), fe.reason.clone());
+            }
+        }
+        Some(f)
+    } else {
+        None
+    };
+    let mut address_units: Vec<super::order_view::Choice> = units
+        .iter()
+        .map(|(id, name)| super::order_view::Choice {
+            value: id.to_string(),
+            label: name.clone(),
+        })
+        .collect();
+    address_units.sort_by(|a, b| a.label.cmp(&b.label));
     let mut page = WorkbenchPage {
         t,
+        o: lang.o(),
+        csrf: top.csrf.clone(),
+        form,
+        address_units,
         lang: lang.html_code(),
         title: t.workbench.to_owned(),
-        top: TopBar::new(&viewer, &units, HOME),
+        top,
         by: wq.by.clone().unwrap_or_else(|| "phone".to_owned()),
         q: wq
             .q
@@ -332,7 +383,6 @@ pub async fn workbench(
         next_href: String::new(),
         upcoming: Vec::new(),
     };
-    let mut status = StatusCode::OK;
     if let Some((by, q, api)) = wq.to_api() {
         page.searched = true;
         page.by = by.clone();

@@ -232,6 +232,9 @@ async fn build_caller(
         }
     };
     let address = input.address.clone().unwrap_or_default();
+    if address.trim().is_empty() {
+        missing("address", errors);
+    }
     let unit = match input.address_unit_id {
         Some(id) => unit_in_scope(state, caller, "caller.address_unit_id", id)
             .await?
