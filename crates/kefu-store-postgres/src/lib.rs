@@ -20,6 +20,7 @@ mod sla;
 mod staff;
 pub mod testing;
 mod workorder;
+mod workorder_load;
 mod workorder_read;
 
 use std::str::FromStr;

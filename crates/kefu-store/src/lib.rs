@@ -24,6 +24,7 @@ pub mod sla;
 pub mod staff;
 pub mod workorder;
 pub mod workorder_codec;
+pub mod workorder_load;
 
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry, TimedAuditEntry};
 pub use calendar::{
@@ -45,6 +46,7 @@ pub use workorder::{
     IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Overdue, RepeatCandidate, StoredEvent,
     StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
 };
+pub use workorder_load::{LoadedOrder, WorkOrderLoadStore};
 
 use async_trait::async_trait;
 
@@ -56,6 +58,7 @@ pub trait Store:
     + CustomerStore
     + AuditStore
     + WorkOrderStore
+    + WorkOrderLoadStore
     + CatalogueStore
     + SlaStore
     + CalendarStore
