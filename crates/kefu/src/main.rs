@@ -47,6 +47,11 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("{}", report.markdown());
             Ok(())
         }
+        Command::Bench(BenchCommand::Sweep(args)) => {
+            let report = bench::sweep::sweep(bench::sweep::options(&cli, args)).await?;
+            println!("{}", report.markdown());
+            Ok(())
+        }
         Command::Orders(OrdersCommand::List(args)) => orders::list(&config, args).await,
         Command::Orders(OrdersCommand::Show(args)) => orders::show(&config, args).await,
         Command::Calendar(CalendarCommand::Import(args)) => {
