@@ -23,6 +23,7 @@ mod staff;
 pub mod testing;
 mod workorder;
 mod workorder_intake;
+mod workorder_load;
 mod workorder_read;
 
 use std::str::FromStr;

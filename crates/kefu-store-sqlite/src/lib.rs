@@ -22,6 +22,7 @@ mod staff;
 pub mod testing;
 mod workorder;
 mod workorder_intake;
+mod workorder_load;
 mod workorder_read;
 
 use std::path::Path;

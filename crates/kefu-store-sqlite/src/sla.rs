@@ -1,5 +1,7 @@
 //! The SLA sweep on SQLite: one `BEGIN IMMEDIATE` transaction per batch of due orders (SQLite
-//! has one writer, so no two sweeps can take the same order), alerts inserted once each.
+//! has one writer, so no two sweeps can take the same order), alerts inserted once each. A batch
+//! is decided in memory and written with one multi-row `INSERT` of its alerts and one
+//! `UPDATE … FROM (VALUES …)` of its orders, so its cost does not grow with statement round trips.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -12,7 +14,7 @@ use kefu_store::sla::{
     SlaColumns, SlaStore, StoredAlert, Supervisors, SweepBatch, decode_staff_ids, decode_tracked,
     encode_staff_ids,
 };
-use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::workorder_read::locate_in_scope;
 use crate::{SqliteStore, db, from_ms, ms};
@@ -38,6 +40,74 @@ fn corrupt(id: i64, reason: String) -> StoreError {
     }
 }
 
+/// An alert about to be written.
+struct AlertRow {
+    order_id: i64,
+    kind: &'static str,
+    round_start: i64,
+    level: &'static str,
+    due_at: Option<i64>,
+    reached_at: i64,
+    unit: String,
+    supervisors: String,
+}
+
+/// Alert rows per `INSERT` (9 parameters each, well under SQLite's limit).
+const ALERTS_PER_INSERT: usize = 1_000;
+
+/// Writes `alerts` with multi-row `INSERT`s, each once (the unique key backs the idempotence);
+/// how many were new.
+async fn insert_alerts(
+    conn: &mut SqliteConnection,
+    alerts: &[AlertRow],
+    now: i64,
+) -> Result<u32, StoreError> {
+    let mut written = 0_u64;
+    for chunk in alerts.chunks(ALERTS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO work_order_alerts (order_id, limit_kind, round_start, level, due_at, \
+             reached_at, raised_at, unit_path, supervisors) ",
+        );
+        qb.push_values(chunk, |mut b, a| {
+            b.push_bind(a.order_id)
+                .push_bind(a.kind)
+                .push_bind(a.round_start)
+                .push_bind(a.level)
+                .push_bind(a.due_at)
+                .push_bind(a.reached_at)
+                .push_bind(now)
+                .push_bind(a.unit.clone())
+                .push_bind(a.supervisors.clone());
+        });
+        qb.push(" ON CONFLICT (order_id, limit_kind, round_start, level) DO NOTHING");
+        written += qb
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+    }
+    Ok(u32::try_from(written).unwrap_or(u32::MAX))
+}
+
+/// Moves the SLA state of the swept orders on: one `UPDATE … FROM (VALUES …)` per chunk.
+async fn update_orders(
+    conn: &mut SqliteConnection,
+    rows: &[(i64, String, Option<i64>)],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ALERTS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "UPDATE work_orders SET sla = u.column2, sla_check_at = u.column3 FROM (",
+        );
+        qb.push_values(chunk, |mut b, (id, sla, check)| {
+            b.push_bind(*id).push_bind(sla.clone()).push_bind(*check);
+        });
+        qb.push(") AS u WHERE work_orders.id = u.column1");
+        qb.build().execute(&mut *conn).await.map_err(db)?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl SlaStore for SqliteStore {
     async fn sweep(&self, now: DateTime<Utc>, batch: u32) -> Result<SweepBatch, StoreError> {
@@ -56,42 +126,33 @@ impl SlaStore for SqliteStore {
             return Ok(done);
         }
         let people = supervisors(&mut tx).await?;
+        // Decide in memory, then write the batch in a few statements: a statement round trip
+        // per alert and per order was most of a sweep's time.
+        let mut alerts = Vec::new();
+        let mut updates = Vec::with_capacity(due.len());
         for (id, home, raw) in due {
             let mut tracked = decode_tracked(raw.as_deref()).map_err(|e| corrupt(id, e))?;
             let holding = OrgPath::from_stored(&home)
                 .ok_or_else(|| corrupt(id, format!("home unit path '{home}'")))?;
             for alert in raise(&mut tracked, now) {
                 let (unit, staff) = people.for_unit(&alert_unit(alert.level, &holding));
-                let written = sqlx::query(
-                    "INSERT INTO work_order_alerts (order_id, limit_kind, round_start, level, \
-                     due_at, reached_at, raised_at, unit_path, supervisors) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                     ON CONFLICT (order_id, limit_kind, round_start, level) DO NOTHING",
-                )
-                .bind(id)
-                .bind(alert.kind.code())
-                .bind(ms(alert.start))
-                .bind(alert.level.code())
-                .bind(alert.due_at.map(ms))
-                .bind(ms(alert.reached_at))
-                .bind(ms(now))
-                .bind(unit.as_str())
-                .bind(encode_staff_ids(&staff))
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-                done.alerts += u32::try_from(written.rows_affected()).unwrap_or(0);
+                alerts.push(AlertRow {
+                    order_id: id,
+                    kind: alert.kind.code(),
+                    round_start: ms(alert.start),
+                    level: alert.level.code(),
+                    due_at: alert.due_at.map(ms),
+                    reached_at: ms(alert.reached_at),
+                    unit: unit.as_str().to_owned(),
+                    supervisors: encode_staff_ids(&staff),
+                });
             }
             let columns = SlaColumns::of(&tracked);
-            sqlx::query("UPDATE work_orders SET sla = ?, sla_check_at = ? WHERE id = ?")
-                .bind(&columns.sla)
-                .bind(columns.check_at.map(ms))
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            updates.push((id, columns.sla, columns.check_at.map(ms)));
             done.orders += 1;
         }
+        done.alerts = insert_alerts(&mut tx, &alerts, ms(now)).await?;
+        update_orders(&mut tx, &updates).await?;
         tx.commit().await.map_err(db)?;
         Ok(done)
     }

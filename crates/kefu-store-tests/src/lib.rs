@@ -25,6 +25,7 @@ pub mod workorder;
 pub mod workorder_batch;
 pub mod workorder_fixtures;
 pub mod workorder_list;
+pub mod workorder_load;
 
 pub use audit::*;
 pub use batch::*;
@@ -40,6 +41,7 @@ pub use staff::*;
 pub use workorder::*;
 pub use workorder_batch::*;
 pub use workorder_list::*;
+pub use workorder_load::*;
 
 /// Generates one `#[tokio::test]` per story function, each on a fresh store made by the async
 /// fn `$fresh` (its output must coerce to `&dyn Store` when borrowed). The calling crate needs
@@ -118,6 +120,9 @@ macro_rules! store_tests {
             saved_calendar_year_overrides_the_shipped_one,
             stale_calendar_version_is_refused,
             time_limits_round_trip_and_keep_history,
+            loaded_orders_read_back_equal,
+            intake_after_a_load_gets_the_next_number,
+            bad_load_writes_nothing,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

@@ -27,6 +27,7 @@ pub mod staff;
 pub mod workorder;
 pub mod workorder_batch;
 pub mod workorder_codec;
+pub mod workorder_load;
 
 pub use audit::{AuditEntry, AuditStore, NewAuditEntry, TimedAuditEntry};
 pub use board::{BoardStore, OpenCounts, UnitCounts, UnitRow, roll_up};
@@ -50,6 +51,7 @@ pub use workorder::{
     IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Overdue, RepeatCandidate, StoredEvent,
     StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
 };
+pub use workorder_load::{LoadedOrder, WorkOrderLoadStore};
 
 use async_trait::async_trait;
 
@@ -62,6 +64,7 @@ pub trait Store:
     + CustomerImportStore
     + AuditStore
     + WorkOrderStore
+    + WorkOrderLoadStore
     + CatalogueStore
     + SlaStore
     + BoardStore

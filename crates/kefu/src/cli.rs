@@ -288,6 +288,29 @@ pub enum BenchCommand {
     /// The store is chosen as for `phone-lookup`: a temporary SQLite file, or with
     /// `--database-url postgres://…` a new schema `kefu_bench_<ms>` dropped afterwards.
     Intake(IntakeArgs),
+    /// The SLA sweep over N generated open work orders (issue 5): a steady 30 s tick, an hour
+    /// of catch-up and an idle sweep, each against a plain UPDATE of the same rows.
+    ///
+    /// The store is chosen as for `phone-lookup`: a temporary SQLite file, or with
+    /// `--database-url postgres://…` a new schema `kefu_bench_<ms>` dropped afterwards.
+    Sweep(SweepArgs),
+}
+
+/// `kefu bench sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Open orders to generate and load.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub orders: usize,
+    /// A quick run of 20 000 orders (overrides --orders).
+    #[arg(long)]
+    pub quick: bool,
+    /// Orders per load_orders call.
+    #[arg(long, default_value_t = 5_000)]
+    pub batch: usize,
+    /// Seed of the order generator.
+    #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+    pub seed: u64,
 }
 
 /// `kefu bench intake`.

@@ -6,10 +6,13 @@
 //! `GET /healthz` (the HTTP floor). Loopback only, bounded in time and in requests.
 //!
 //! `kefu bench intake` (in `intake`) shares the harness below: fresh store, demo customers, an
-//! agent with a credential, the real server and keep-alive clients.
+//! agent with a credential, the real server and keep-alive clients. `kefu bench sweep` (in
+//! `sweep`, orders from `sweep_gen`) uses only the fresh store.
 
 pub mod intake;
 pub mod measure;
+pub mod sweep;
+pub mod sweep_gen;
 
 use std::path::PathBuf;
 use std::sync::Arc;
