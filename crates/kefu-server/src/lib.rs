@@ -27,6 +27,7 @@ pub mod token;
 pub mod ui;
 pub mod workorder;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue};
 use chrono::FixedOffset;
+use kefu_domain::ids::DepartmentId;
+use kefu_domain::org::DepartmentKind;
 use kefu_store::{Store, StoreError, TimeRules};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -90,6 +93,9 @@ impl Default for ServerConfig {
     }
 }
 
+/// How long the department map is used before it is read again.
+const DEPARTMENTS_MAX_AGE: Duration = Duration::from_secs(600);
+
 /// What every handler shares: the store, the settings, the metrics recorder and the login limiter.
 #[derive(Clone)]
 pub struct AppState {
@@ -107,6 +113,8 @@ pub struct AppState {
     pub rules: Arc<TimeRulesCache>,
     /// The cached catalogue and major rules (see [`AppState::intake_settings`]).
     pub intake_settings: Arc<cache::Cached<time_rules::IntakeSettings>>,
+    /// Department kinds by id (see [`AppState::department_kind`]).
+    pub departments: Arc<cache::Cached<HashMap<DepartmentId, DepartmentKind>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -129,6 +137,7 @@ impl AppState {
                 config.time_rules_max_age,
             )),
             intake_settings: Arc::new(cache::Cached::new(time_rules::INTAKE_SETTINGS_MAX_AGE)),
+            departments: Arc::new(cache::Cached::new(DEPARTMENTS_MAX_AGE)),
             store,
             config: Arc::new(config),
             metrics: Metrics::new(),
@@ -158,6 +167,34 @@ impl AppState {
         self.intake_settings
             .get(|| time_rules::load_intake_settings(store))
             .await
+    }
+
+    /// The kind of department `id` (a department's kind never changes, so a cached map serves;
+    /// an id it does not know yet — a department created since — reloads it once). `scope`
+    /// is the caller's unit: the map is read for the whole tree it belongs to.
+    pub async fn department_kind(
+        &self,
+        id: DepartmentId,
+        scope: &kefu_domain::org::OrgPath,
+    ) -> Result<Option<DepartmentKind>, StoreError> {
+        let root = scope
+            .ids()
+            .first()
+            .map_or_else(|| scope.clone(), |r| kefu_domain::org::OrgPath::root(*r));
+        let store = self.store.as_ref();
+        let load = || async {
+            Ok(store
+                .list_departments(&root)
+                .await?
+                .into_iter()
+                .map(|d| (d.id, d.kind))
+                .collect::<HashMap<_, _>>())
+        };
+        let map = self.departments.get(load).await?;
+        if let Some(kind) = map.get(&id) {
+            return Ok(Some(*kind));
+        }
+        Ok(self.departments.reload(load).await?.get(&id).copied())
     }
 
     /// Reads the catalogue and major rules again now (after one of them was saved).

@@ -32,6 +32,19 @@ async fn supervisors(conn: &mut PgConnection) -> Result<Supervisors, StoreError>
     Ok(Supervisors::from_rows(rows))
 }
 
+/// The alerts of one batch, column by column (for one `UNNEST` insert).
+#[derive(Default)]
+struct AlertColumns {
+    order_id: Vec<i64>,
+    kind: Vec<String>,
+    start: Vec<DateTime<Utc>>,
+    level: Vec<String>,
+    due_at: Vec<Option<DateTime<Utc>>>,
+    reached_at: Vec<DateTime<Utc>>,
+    unit: Vec<String>,
+    staff: Vec<String>,
+}
+
 fn corrupt(id: i64, reason: String) -> StoreError {
     StoreError::Corrupt {
         entity: "work_order",
@@ -61,37 +74,52 @@ impl SlaStore for PgStore {
         let mut ids = Vec::with_capacity(due.len());
         let mut slas = Vec::with_capacity(due.len());
         let mut checks = Vec::with_capacity(due.len());
+        let mut a = AlertColumns::default();
         for (id, home, raw) in due {
             let mut tracked = decode_tracked(raw.as_deref()).map_err(|e| corrupt(id, e))?;
             let holding = OrgPath::from_stored(&home)
                 .ok_or_else(|| corrupt(id, format!("home unit path '{home}'")))?;
             for alert in raise(&mut tracked, now) {
                 let (unit, staff) = people.for_unit(&alert_unit(alert.level, &holding));
-                let written = sqlx::query(
-                    "INSERT INTO work_order_alerts (order_id, limit_kind, round_start, level, \
-                     due_at, reached_at, raised_at, unit_path, supervisors) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (order_id, limit_kind, round_start, level) DO NOTHING",
-                )
-                .bind(id)
-                .bind(alert.kind.code())
-                .bind(alert.start)
-                .bind(alert.level.code())
-                .bind(alert.due_at)
-                .bind(alert.reached_at)
-                .bind(now)
-                .bind(unit.as_str())
-                .bind(encode_staff_ids(&staff))
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-                done.alerts += u32::try_from(written.rows_affected()).unwrap_or(0);
+                a.order_id.push(id);
+                a.kind.push(alert.kind.code().to_owned());
+                a.start.push(alert.start);
+                a.level.push(alert.level.code().to_owned());
+                a.due_at.push(alert.due_at);
+                a.reached_at.push(alert.reached_at);
+                a.unit.push(unit.as_str().to_owned());
+                a.staff.push(encode_staff_ids(&staff));
             }
             let columns = SlaColumns::of(&tracked);
             ids.push(id);
             slas.push(columns.sla);
             checks.push(columns.check_at);
             done.orders += 1;
+        }
+        if !a.order_id.is_empty() {
+            // One statement for every alert of the batch; the unique key drops any written
+            // already, so the count is of new alerts.
+            let written = sqlx::query(
+                "INSERT INTO work_order_alerts (order_id, limit_kind, round_start, level, \
+                 due_at, reached_at, raised_at, unit_path, supervisors) \
+                 SELECT o, k, s, l, d, r, $7, u, p FROM UNNEST($1::bigint[], $2::text[], \
+                 $3::timestamptz[], $4::text[], $5::timestamptz[], $6::timestamptz[], \
+                 $8::text[], $9::text[]) AS a(o, k, s, l, d, r, u, p) \
+                 ON CONFLICT (order_id, limit_kind, round_start, level) DO NOTHING",
+            )
+            .bind(&a.order_id)
+            .bind(&a.kind)
+            .bind(&a.start)
+            .bind(&a.level)
+            .bind(&a.due_at)
+            .bind(&a.reached_at)
+            .bind(now)
+            .bind(&a.unit)
+            .bind(&a.staff)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            done.alerts = u32::try_from(written.rows_affected()).unwrap_or(u32::MAX);
         }
         // One statement for the whole batch: the rows are locked already.
         sqlx::query(

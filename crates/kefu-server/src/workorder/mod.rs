@@ -106,13 +106,7 @@ fn parse_number(raw: &str) -> ApiResult<OrderNumber> {
 /// The caller as the state machine sees them (the department is looked up by id).
 async fn actor(state: &AppState, caller: &Caller) -> ApiResult<ActorCtx> {
     let department = match caller.staff.department_id {
-        Some(id) => state
-            .store
-            .list_departments(&caller.scope)
-            .await?
-            .into_iter()
-            .find(|d| d.id == id)
-            .map(|d| d.kind),
+        Some(id) => state.department_kind(id, &caller.scope).await?,
         None => None,
     };
     Ok(ActorCtx {
