@@ -8,8 +8,8 @@ use kefu_domain::customer::{CustomerRecord, CustomerStatus, FieldChange, diff};
 use kefu_domain::ids::CustomerId;
 use kefu_domain::org::OrgPath;
 use kefu_store::{
-    Actor, Customer, CustomerEvent, CustomerEventKind, CustomerLookup, CustomerStore, Page,
-    PageRequest, SpecialDateHit, StoreError,
+    Actor, Customer, CustomerEvent, CustomerEventKind, CustomerLookup, CustomerStore,
+    IntakeCustomer, Page, PageRequest, SpecialDateHit, StoreError, intake_customer,
 };
 use sqlx::SqliteConnection;
 
@@ -100,6 +100,27 @@ impl CustomerStore for SqliteStore {
         .await?;
         tx.commit().await.map_err(db)?;
         Ok(ids.into_iter().map(CustomerId).collect())
+    }
+
+    async fn customer_for_intake(
+        &self,
+        id: CustomerId,
+        scope: &OrgPath,
+    ) -> Result<Option<IntakeCustomer>, StoreError> {
+        let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, supply_unit_path, grid, service_grade FROM customers WHERE id = ?",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        match row {
+            Some((id, path, grid, grade)) => {
+                let c = intake_customer(id, &path, &grid, grade.as_deref())?;
+                Ok(scope.contains(&c.supply_unit_path).then_some(c))
+            }
+            None => Ok(None),
+        }
     }
 
     async fn get_customer(

@@ -364,6 +364,22 @@ pub async fn customer_outside_scope_is_not_found(store: &dyn Store) {
         .create_customer(customer(40, t.county_b.id), &SYSTEM, t0())
         .await
         .expect("create");
+    // The intake's one-row read agrees with the whole record, and with the scope.
+    let brief = store
+        .customer_for_intake(c.id, &t.city_b.path)
+        .await
+        .expect("intake read")
+        .expect("in scope");
+    assert_eq!(brief.supply_unit_path, c.supply_unit_path);
+    assert_eq!(brief.grid, c.record.grid);
+    assert_eq!(brief.service_grade, c.record.service_grade);
+    assert_eq!(
+        store
+            .customer_for_intake(c.id, &t.city_a.path)
+            .await
+            .expect("intake read"),
+        None
+    );
     assert_eq!(
         store.get_customer(c.id, &t.city_a.path).await.expect("get"),
         None

@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use kefu_domain::customer::{CustomerRecord, CustomerStatus, FieldChange, Phone, SpecialDate};
+use kefu_domain::customer::{
+    CustomerRecord, CustomerStatus, FieldChange, Grid, Phone, ServiceGrade, SpecialDate,
+};
 use kefu_domain::ids::{CustomerId, StaffId};
 use kefu_domain::org::OrgPath;
 
@@ -23,6 +25,42 @@ pub struct Customer {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The part of a customer an intake uses: who, where, and what picks the time limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeCustomer {
+    /// The customer.
+    pub id: CustomerId,
+    /// Its supply unit (it hosts the order).
+    pub supply_unit_path: OrgPath,
+    /// Urban or rural supply.
+    pub grid: Grid,
+    /// Its service grade, if set.
+    pub service_grade: Option<ServiceGrade>,
+}
+
+/// Reads an [`IntakeCustomer`] from its stored columns (`Corrupt` naming the column).
+pub fn intake_customer(
+    id: i64,
+    supply_unit_path: &str,
+    grid: &str,
+    service_grade: Option<&str>,
+) -> Result<IntakeCustomer, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        entity: "customer",
+        id: id.to_string(),
+        reason,
+    };
+    Ok(IntakeCustomer {
+        id: CustomerId(id),
+        supply_unit_path: OrgPath::from_stored(supply_unit_path)
+            .ok_or_else(|| corrupt(format!("supply_unit_path '{supply_unit_path}'")))?,
+        grid: Grid::from_code(grid).ok_or_else(|| corrupt(format!("grid '{grid}'")))?,
+        service_grade: service_grade
+            .map(|g| ServiceGrade::from_code(g).ok_or_else(|| corrupt(format!("grade '{g}'"))))
+            .transpose()?,
+    })
 }
 
 /// The single criterion of a customer search; each one is served by an index.
@@ -121,6 +159,14 @@ pub trait CustomerStore {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Vec<CustomerId>, StoreError>;
+
+    /// What an intake needs of customer `id` if it lies inside `scope` (retired ones
+    /// included): one row, none of the lists `get_customer` also reads.
+    async fn customer_for_intake(
+        &self,
+        id: CustomerId,
+        scope: &OrgPath,
+    ) -> Result<Option<IntakeCustomer>, StoreError>;
 
     /// One customer by id if it lies inside `scope` (retired ones included).
     async fn get_customer(

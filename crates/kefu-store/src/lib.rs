@@ -39,7 +39,8 @@ pub use catalogue::{
     CatalogueStore, Saved, Setting, Versioned, VersionedCatalogue, VersionedMajorRules,
 };
 pub use customer::{
-    Customer, CustomerEvent, CustomerEventKind, CustomerLookup, CustomerStore, SpecialDateHit,
+    Customer, CustomerEvent, CustomerEventKind, CustomerLookup, CustomerStore, IntakeCustomer,
+    SpecialDateHit, intake_customer,
 };
 pub use customer_import::{CustomerImportStore, UpsertCounts, UpsertOutcome};
 pub use error::StoreError;

@@ -187,7 +187,7 @@ async fn build_caller(
         let customer = if id > 0 {
             state
                 .store
-                .get_customer(CustomerId(id), &caller.scope)
+                .customer_for_intake(CustomerId(id), &caller.scope)
                 .await?
         } else {
             None
@@ -203,8 +203,8 @@ async fn build_caller(
             id: c.id,
             supply_unit: c.supply_unit_path,
             phone,
-            grid: Some(c.record.grid),
-            grade: c.record.service_grade,
+            grid: Some(c.grid),
+            grade: c.service_grade,
         }));
     }
     let missing = |f: &str, errors: &mut Vec<FieldError>| {
