@@ -36,6 +36,18 @@ macro_rules! staff_select {
     };
 }
 
+/// An API token with its staff member, read in one statement.
+#[derive(sqlx::FromRow)]
+struct TokenStaffRow {
+    #[sqlx(flatten)]
+    staff: StaffRow,
+    token_id: i64,
+    token_name: String,
+    token_created_at: i64,
+    token_last_used_at: Option<i64>,
+    token_revoked_at: Option<i64>,
+}
+
 #[derive(sqlx::FromRow)]
 struct LoginRow {
     #[sqlx(flatten)]
@@ -52,9 +64,6 @@ async fn staff_by_id(conn: &mut SqliteConnection, id: i64) -> Result<Option<Staf
         .map(StaffRow::into_domain)
         .transpose()
 }
-
-const TOKEN_COLUMNS_WHERE_HASH: &str = "SELECT id, staff_id, name, created_at, last_used_at, \
-     revoked_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL";
 
 #[async_trait]
 impl StaffStore for SqliteStore {
@@ -352,19 +361,33 @@ impl StaffStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Option<(ApiToken, Staff)>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        let row: Option<ApiTokenRow> = sqlx::query_as(TOKEN_COLUMNS_WHERE_HASH)
-            .bind(token_hash.to_vec())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
+        // One statement for the token and its staff member: every API call pays it.
+        let row: Option<TokenStaffRow> = sqlx::query_as(concat!(
+            staff_columns!(),
+            ", t.id AS token_id, t.name AS token_name, t.created_at AS token_created_at, \
+             t.last_used_at AS token_last_used_at, t.revoked_at AS token_revoked_at \
+             FROM api_tokens t JOIN staff s ON s.id = t.staff_id \
+             JOIN org_units u ON u.id = s.org_unit_id \
+             WHERE t.token_hash = ? AND t.revoked_at IS NULL"
+        ))
+        .bind(token_hash.to_vec())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
         let Some(row) = row else { return Ok(None) };
-        let mut token = row.into_domain()?;
-        let Some(staff) = staff_by_id(&mut conn, token.staff_id.0)
-            .await?
-            .filter(|s| s.active)
-        else {
+        let mut token = ApiTokenRow {
+            id: row.token_id,
+            staff_id: row.staff.id,
+            name: row.token_name,
+            created_at: row.token_created_at,
+            last_used_at: row.token_last_used_at,
+            revoked_at: row.token_revoked_at,
+        }
+        .into_domain()?;
+        let staff = row.staff.into_domain()?;
+        if !staff.active {
             return Ok(None);
-        };
+        }
         let stale_before = now - chrono::Duration::seconds(TOKEN_USE_RESOLUTION_SECS);
         if token.last_used_at.is_none_or(|t| t < stale_before) {
             // Conditional, so concurrent uses of one token write at most once per interval.
