@@ -5,6 +5,7 @@
 // supervisor sees it in the lists while it is open.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startKefu, startBrowser, screenshotPath, DEMO_PASSWORD } from '../lib/kefu.js';
 
 let kefu;
@@ -140,6 +141,16 @@ test('the supervisor sees the open order in the lists', async () => {
   await page.goto(`${kefu.url}/ui/orders?supervised=true`);
   assert.match(await page.textContent('[data-testid=orders]'), new RegExp(number));
   await page.screenshot({ path: screenshotPath('supervised-list'), fullPage: true });
+
+  // The list exports to Excel with the same filters.
+  assert.match(await page.getAttribute('[data-testid=export]', 'href'), /export\.xlsx\?supervised=true/);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('[data-testid=export]'),
+  ]);
+  assert.equal(download.suggestedFilename(), 'kefu-orders.xlsx');
+  const bytes = readFileSync(await download.path());
+  assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'an .xlsx is a zip file');
 
   // The board counts it under Hangzhou, and its numbers open the filtered list.
   await page.click('[data-testid=nav-board]');

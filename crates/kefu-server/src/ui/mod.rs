@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/workbench", get(pages::workbench))
         .route("/ui/customers/{id}", get(pages::customer_page))
         .route("/ui/orders", get(orders::list).post(orders::take))
+        .route("/ui/orders/export.xlsx", get(orders::export))
         .route("/ui/orders/{number}", get(orders::show))
         .route("/ui/board", get(orders::board))
         .route(

@@ -96,6 +96,7 @@ pub struct OrderText {
     pub total: &'static str,
     pub unidentified: &'static str,
     pub address_unit: &'static str,
+    pub export_xlsx: &'static str,
 }
 
 /// 简体中文.
@@ -189,6 +190,7 @@ pub const ZH: OrderText = OrderText {
     total: "合计",
     unidentified: "未建档来电人",
     address_unit: "地址所属供电单位",
+    export_xlsx: "导出 Excel",
 };
 
 /// English.
@@ -282,6 +284,7 @@ pub const EN: OrderText = OrderText {
     total: "Total",
     unidentified: "caller not in the archive",
     address_unit: "Unit that supplies the address",
+    export_xlsx: "Export to Excel",
 };
 
 impl Lang {

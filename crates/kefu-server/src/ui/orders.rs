@@ -85,6 +85,12 @@ impl ListQuery {
         format!("/ui/orders?{}", parts.join("&"))
     }
 
+    /// The export link of the same filters.
+    fn export_href(&self) -> String {
+        self.href(None)
+            .replacen("/ui/orders?", "/ui/orders/export.xlsx?", 1)
+    }
+
     fn to_api(&self) -> OrderQuery {
         OrderQuery {
             state: nonempty(&self.state),
@@ -119,6 +125,7 @@ struct OrdersPage {
     rows: Vec<OrderRow>,
     message: String,
     next_href: String,
+    export_href: String,
 }
 
 impl OrdersPage {
@@ -203,6 +210,7 @@ pub async fn list(
         rows: Vec::new(),
         message: String::new(),
         next_href: String::new(),
+        export_href: q.export_href(),
         q: ListQuery::default(),
     };
     let mut status = StatusCode::OK;
@@ -976,4 +984,124 @@ pub async fn board(State(state): State<AppState>, viewer: Viewer) -> Response {
         intake_total,
     };
     render(StatusCode::OK, &page)
+}
+
+/// The most orders one export writes (a larger list is narrowed with the filters first).
+const MAX_EXPORT_ROWS: usize = 10_000;
+
+/// GET /ui/orders/export.xlsx: the current list (same filters, same scope and masking) as an
+/// Excel file, newest first, at most [`MAX_EXPORT_ROWS`] orders.
+pub async fn export(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let lang = viewer.lang;
+    let o = lang.o();
+    let units = unit_names(&state, &viewer).await.unwrap_or_default();
+    let cat = catalogue(&state).await;
+    let mut rows = Vec::new();
+    let mut api = q.to_api();
+    api.limit = Some(kefu_store::MAX_PAGE_SIZE);
+    api.cursor = None;
+    loop {
+        let page = match workorder::list_orders(
+            State(state.clone()),
+            viewer.caller.clone(),
+            extract::Query(OrderQuery {
+                cursor: api.cursor.clone(),
+                ..api.clone_filters()
+            }),
+        )
+        .await
+        {
+            Ok(p) => p.0,
+            Err(e) => return super::pages::api_error_page(&viewer, &e),
+        };
+        rows.extend(
+            page.items
+                .iter()
+                .map(|d| OrderRow::new(d, lang, &units, &cat)),
+        );
+        match page.next_cursor {
+            Some(next) if rows.len() < MAX_EXPORT_ROWS => api.cursor = Some(next),
+            _ => break,
+        }
+    }
+    rows.truncate(MAX_EXPORT_ROWS);
+    let headers = [
+        o.number,
+        o.state,
+        o.appeal,
+        o.channel,
+        o.unit,
+        o.opened,
+        o.due,
+        o.sla,
+        o.major,
+        o.repeat,
+        o.supervised,
+    ];
+    match xlsx(&headers, &rows, o) {
+        Ok(bytes) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"kefu-orders.xlsx\"",
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "the order export could not be written");
+            super::pages::api_error_page(
+                &viewer,
+                &ApiError::new(ErrorCode::Internal, "the export could not be written"),
+            )
+        }
+    }
+}
+
+/// The rows as one worksheet: a bold header row, one order per row.
+fn xlsx(
+    headers: &[&str],
+    rows: &[OrderRow],
+    o: &OrderText,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(o.orders)?;
+    let bold = Format::new().set_bold();
+    for (c, h) in headers.iter().enumerate() {
+        let col = u16::try_from(c).unwrap_or(u16::MAX);
+        sheet.write_string_with_format(0, col, *h, &bold)?;
+        sheet.set_column_width(col, if c == 2 || c == 4 { 28 } else { 16 })?;
+    }
+    let yes_no = |b: bool| if b { o.yes } else { "" };
+    for (i, r) in rows.iter().enumerate() {
+        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let cells = [
+            r.number.as_str(),
+            &r.state,
+            &r.appeal,
+            &r.channel,
+            &r.unit,
+            &r.opened,
+            &r.due,
+            &r.sla_label,
+            yes_no(r.major),
+            yes_no(r.repeat),
+            yes_no(r.supervised),
+        ];
+        for (c, v) in cells.iter().enumerate() {
+            sheet.write_string(row, u16::try_from(c).unwrap_or(u16::MAX), *v)?;
+        }
+    }
+    book.save_to_buffer()
 }

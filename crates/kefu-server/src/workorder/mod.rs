@@ -400,6 +400,26 @@ fn instant(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, Fiel
 }
 
 impl OrderQuery {
+    /// The same filters without the page position.
+    pub fn clone_filters(&self) -> OrderQuery {
+        OrderQuery {
+            state: self.state.clone(),
+            appeal_type: self.appeal_type.clone(),
+            host_unit_id: self.host_unit_id,
+            major: self.major,
+            repeat: self.repeat,
+            channel: self.channel.clone(),
+            supervised: self.supervised,
+            overdue: self.overdue,
+            assisting: self.assisting,
+            customer_id: self.customer_id,
+            created_from: self.created_from.clone(),
+            created_to: self.created_to.clone(),
+            limit: self.limit,
+            cursor: None,
+        }
+    }
+
     async fn filter(&self, state: &AppState, caller: &Caller) -> ApiResult<OrderFilter> {
         let mut errors = Vec::new();
         fn ok<T>(errors: &mut Vec<FieldError>, r: Result<Option<T>, FieldError>) -> Option<T> {
