@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 
 use super::order_text::OrderText;
 use super::order_view::{Choice, OrderRow, OrderView, actions_for, choices, sub_category_choices};
+use super::pages::{catalogue, staff_names, unit_names};
 use super::view::{TopBar, error_message, render, url_encode};
 use super::{Lang, Text, Viewer};
 use crate::AppState;
@@ -143,39 +144,6 @@ impl OrdersPage {
     }
 }
 
-async fn unit_names(state: &AppState, viewer: &Viewer) -> Result<HashMap<i64, String>, ApiError> {
-    let units = state.store.list_org_units(&viewer.caller.scope).await?;
-    Ok(units.into_iter().map(|u| (u.id.0, u.name)).collect())
-}
-
-async fn staff_names(state: &AppState, viewer: &Viewer) -> HashMap<i64, String> {
-    let page = kefu_store::PageRequest::new(None, Some(kefu_store::MAX_PAGE_SIZE));
-    // The root's staff list names everyone an order's timeline may show; failures only cost
-    // names (ids are shown instead).
-    let root = viewer
-        .caller
-        .scope
-        .ids()
-        .first()
-        .map(|id| kefu_domain::org::OrgPath::root(*id))
-        .unwrap_or_else(|| viewer.caller.scope.clone());
-    match state.store.list_staff(&root, page).await {
-        Ok(p) => p
-            .items
-            .into_iter()
-            .map(|s| (s.id.0, s.display_name))
-            .collect(),
-        Err(_) => HashMap::new(),
-    }
-}
-
-async fn catalogue(state: &AppState) -> Catalogue {
-    match state.store.current_catalogue().await {
-        Ok(c) => c.value,
-        Err(_) => Catalogue::defaults(),
-    }
-}
-
 /// GET /ui/orders: the scoped, filtered list.
 pub async fn list(
     State(state): State<AppState>,
@@ -184,7 +152,7 @@ pub async fn list(
 ) -> Response {
     let lang = viewer.lang;
     let (t, o) = (lang.t(), lang.o());
-    let units = unit_names(&state, &viewer).await.unwrap_or_default();
+    let units = unit_names(&state, &viewer.caller).await.unwrap_or_default();
     let cat = catalogue(&state).await;
     let here = q.href(None);
     let mut page = OrdersPage {
@@ -339,7 +307,9 @@ fn yuan_to_fen(raw: &str) -> Result<i64, ApiError> {
         )
     };
     let (whole, frac) = raw.trim().split_once('.').unwrap_or((raw.trim(), ""));
-    if frac.len() > 2 || whole.is_empty() {
+    // Digits only: a sign or a stray character is a typing error, never a silent amount.
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if frac.len() > 2 || whole.is_empty() || !digits(whole) || !digits(frac) {
         return Err(bad());
     }
     let whole: i64 = whole.parse().map_err(|_| bad())?;
@@ -547,8 +517,8 @@ async fn order_page(
         Ok(d) => d.0,
         Err(e) => return super::pages::api_error_page(viewer, &e),
     };
-    let units = unit_names(state, viewer).await.unwrap_or_default();
-    let staff = staff_names(state, viewer).await;
+    let units = unit_names(state, &viewer.caller).await.unwrap_or_default();
+    let staff = staff_names(state, &viewer.caller).await;
     let cat = catalogue(state).await;
     let here = format!("/ui/orders/{number}");
     let mut unit_choices: Vec<Choice> = units
@@ -935,7 +905,7 @@ struct BoardPage {
 pub async fn board(State(state): State<AppState>, viewer: Viewer) -> Response {
     let lang = viewer.lang;
     let (t, o) = (lang.t(), lang.o());
-    let units = unit_names(&state, &viewer).await.unwrap_or_default();
+    let units = unit_names(&state, &viewer.caller).await.unwrap_or_default();
     let dto = match crate::board::board(State(state.clone()), viewer.caller.clone()).await {
         Ok(b) => b.0,
         Err(e) => return super::pages::api_error_page(&viewer, &e),
@@ -998,7 +968,7 @@ pub async fn export(
 ) -> Response {
     let lang = viewer.lang;
     let o = lang.o();
-    let units = unit_names(&state, &viewer).await.unwrap_or_default();
+    let units = unit_names(&state, &viewer.caller).await.unwrap_or_default();
     let cat = catalogue(&state).await;
     let mut rows = Vec::new();
     let mut api = q.to_api();
@@ -1104,4 +1074,29 @@ fn xlsx(
         }
     }
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compensation_in_yuan_becomes_fen_and_anything_else_is_refused() {
+        assert_eq!(yuan_to_fen("120.5").ok(), Some(12_050));
+        assert_eq!(yuan_to_fen(" 7 ").ok(), Some(700));
+        assert_eq!(yuan_to_fen("0.05").ok(), Some(5));
+        for bad in ["", "-5", "1.-5", "1.234", "12a", ".5", "1e3", "+3"] {
+            assert!(yuan_to_fen(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_typed_handling_time_is_read_in_the_centres_offset() {
+        let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("offset");
+        assert_eq!(
+            local_input("2026-02-13T16:00", bj).ok().as_deref(),
+            Some("2026-02-13T16:00:00+08:00")
+        );
+        assert!(local_input("13/02/2026", bj).is_err());
+    }
 }

@@ -26,7 +26,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract::{self, ClientIp};
 use crate::staff::PageParams;
 use crate::workorder::{self, OrderQuery};
-use kefu_domain::workorder::{Action, roles_for};
+use kefu_domain::org::OrgPath;
+use kefu_domain::workorder::{Action, Catalogue, roles_for};
 
 /// The page a signed-in person lands on.
 const HOME: &str = "/ui/workbench";
@@ -200,7 +201,10 @@ fn lang_of(headers: &HeaderMap) -> Lang {
 }
 
 /// Org unit names in the viewer's scope, by id (for the top bar and the supply-unit column).
-async fn unit_names(state: &AppState, caller: &Caller) -> Result<HashMap<i64, String>, ApiError> {
+pub(super) async fn unit_names(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<HashMap<i64, String>, ApiError> {
     let units = state.store.list_org_units(&caller.scope).await?;
     Ok(units.into_iter().map(|u| (u.id.0, u.name)).collect())
 }
@@ -336,10 +340,7 @@ pub(super) async fn workbench_with(
         .any(|r| viewer.caller.roles.has(*r));
     let mut status = StatusCode::OK;
     let form = if takes_appeals {
-        let cat = match state.store.current_catalogue().await {
-            Ok(c) => c.value,
-            Err(_) => kefu_domain::workorder::Catalogue::defaults(),
-        };
+        let cat = catalogue(&state).await;
         let mut f = IntakeFormView::new(lang, &cat, wq.phone.as_deref().unwrap_or(""));
         if let Some((e, typed)) = &refusal {
             status = e.code().status();
@@ -516,10 +517,7 @@ pub(super) async fn customer_page_with(
         Err(e) => return api_error_page(viewer, &e),
     };
     let staff_names = staff_names(state, &viewer.caller).await;
-    let cat = match state.store.current_catalogue().await {
-        Ok(c) => c.value,
-        Err(_) => kefu_domain::workorder::Catalogue::defaults(),
-    };
+    let cat = catalogue(state).await;
     let query = OrderQuery {
         customer_id: Some(id),
         limit: Some(ORDERS_ON_PAGE),
@@ -577,11 +575,17 @@ pub(super) async fn customer_page_with(
     render(status, &page)
 }
 
-/// Display names of the staff in the viewer's scope, for "who" columns (first page suffices
-/// for a unit's history; unknown actors show their `staff:N` label).
-async fn staff_names(state: &AppState, caller: &Caller) -> HashMap<i64, String> {
+/// Display names of staff for "who" columns: the whole tree's (a timeline or history shows
+/// people of units above the viewer too); the first page suffices in practice, and unknown or
+/// failed names show the actor's id instead.
+pub(super) async fn staff_names(state: &AppState, caller: &Caller) -> HashMap<i64, String> {
     let page = kefu_store::PageRequest::new(None, Some(kefu_store::MAX_PAGE_SIZE));
-    match state.store.list_staff(&caller.scope, page).await {
+    let root = caller
+        .scope
+        .ids()
+        .first()
+        .map_or_else(|| caller.scope.clone(), |id| OrgPath::root(*id));
+    match state.store.list_staff(&root, page).await {
         Ok(p) => p
             .items
             .into_iter()
@@ -589,6 +593,15 @@ async fn staff_names(state: &AppState, caller: &Caller) -> HashMap<i64, String> 
             .collect(),
         Err(_) => HashMap::new(),
     }
+}
+
+/// The current catalogue from the cached intake settings (the defaults if it cannot be read,
+/// so a page still renders).
+pub(super) async fn catalogue(state: &AppState) -> Catalogue {
+    state
+        .intake_settings()
+        .await
+        .map_or_else(|_| Catalogue::defaults(), |s| s.catalogue.clone())
 }
 
 #[derive(Template)]

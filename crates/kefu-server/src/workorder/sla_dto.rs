@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use kefu_domain::calendar::LimitKind;
-use kefu_domain::sla::{SlaStatus, Tracked, status};
+use kefu_domain::sla::{Tracked, status};
 use kefu_domain::workorder::Order;
 use kefu_store::StoredAlert;
 use serde::Serialize;
@@ -110,7 +110,7 @@ impl SlaDto {
         }
         let suspended = order.is_suspended();
         SlaDto {
-            status: status_code(status(tracked, suspended, now)).to_owned(),
+            status: status(tracked, suspended, now).code().to_owned(),
             deadlines,
             running: tracked
                 .iter()
@@ -141,10 +141,6 @@ impl SlaDto {
             arrived_at: order.arrived_at.map(l),
         }
     }
-}
-
-fn status_code(s: SlaStatus) -> &'static str {
-    s.code()
 }
 
 /// An alert as a timeline step: the sweep (no staff member) raised it; the state is unchanged.
