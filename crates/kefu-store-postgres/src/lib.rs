@@ -49,6 +49,8 @@ pub struct PgStore {
     pool: PgPool,
     /// The group-committing intake writer (one task per store, shared by clones).
     intakes: Arc<IntakeQueue<workorder_intake::PgIntakeWriter>>,
+    /// API tokens resolved in the last second (see `kefu_store::token_cache`).
+    tokens: Arc<kefu_store::TokenCache>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -130,6 +132,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             intakes: Arc::new(IntakeQueue::new(writer)),
+            tokens: Arc::default(),
         })
     }
 

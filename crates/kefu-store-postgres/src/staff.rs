@@ -351,33 +351,9 @@ impl StaffStore for PgStore {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<(ApiToken, Staff)>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        let row: Option<ApiTokenRow> = sqlx::query_as(TOKEN_COLUMNS_WHERE_HASH)
-            .bind(token_hash.to_vec())
-            .fetch_optional(&mut *conn)
+        self.tokens
+            .resolve(token_hash, now, || self.read_api_token(token_hash, now))
             .await
-            .map_err(db)?;
-        let Some(row) = row else { return Ok(None) };
-        let mut token = row.into_domain()?;
-        let Some(staff) = staff_by_id(&mut conn, token.staff_id.0)
-            .await?
-            .filter(|s| s.active)
-        else {
-            return Ok(None);
-        };
-        let stale_before = now - chrono::Duration::seconds(TOKEN_USE_RESOLUTION_SECS);
-        if token.last_used_at.is_none_or(|t| t < stale_before) {
-            // Conditional, so concurrent uses of one token write at most once per interval.
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
-                .bind(now)
-                .bind(token.id.0)
-                .bind(stale_before)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
-            token.last_used_at = Some(now);
-        }
-        Ok(Some((token, staff)))
     }
 
     async fn revoke_api_token(&self, id: ApiTokenId, actor: &Actor) -> Result<(), StoreError> {
@@ -413,6 +389,47 @@ impl StaffStore for PgStore {
             "",
         )
         .await?;
-        tx.commit().await.map_err(db)
+        tx.commit().await.map_err(db)?;
+        // After COMMIT: a look-up that read the live token before it cannot store it now.
+        self.tokens.clear();
+        Ok(())
+    }
+}
+
+impl PgStore {
+    /// The live token and its active staff member, read from the database (the cache's miss
+    /// path); marks the token used when its mark is stale.
+    pub(crate) async fn read_api_token(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(ApiToken, Staff)>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let row: Option<ApiTokenRow> = sqlx::query_as(TOKEN_COLUMNS_WHERE_HASH)
+            .bind(token_hash.to_vec())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut token = row.into_domain()?;
+        let Some(staff) = staff_by_id(&mut conn, token.staff_id.0)
+            .await?
+            .filter(|s| s.active)
+        else {
+            return Ok(None);
+        };
+        let stale_before = now - chrono::Duration::seconds(TOKEN_USE_RESOLUTION_SECS);
+        if token.last_used_at.is_none_or(|t| t < stale_before) {
+            // Conditional, so concurrent uses of one token write at most once per interval.
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+                .bind(now)
+                .bind(token.id.0)
+                .bind(stale_before)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            token.last_used_at = Some(now);
+        }
+        Ok(Some((token, staff)))
     }
 }

@@ -52,6 +52,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The group-committing intake writer (one task per store, shared by clones).
     intakes: Arc<IntakeQueue<workorder_intake::SqliteIntakeWriter>>,
+    /// API tokens resolved in the last second (see `kefu_store::token_cache`).
+    tokens: Arc<kefu_store::TokenCache>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -80,7 +82,12 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: every COMMIT reaches the disk before it returns, so an acknowledged write
+            // (an appeal the agent has read a number for) survives a power cut, not only a
+            // crash of the process, as on PostgreSQL. The fsync costs ~4 ms a transaction
+            // here; the hot write paths (intakes, audit entries) are group-committed, so it
+            // is paid per batch (BENCHMARKS.md: intake 3 605 orders/s with FULL).
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
             // The default 2 MB page cache thrashes once the customer indexes outgrow it (bulk
@@ -89,6 +96,10 @@ impl SqliteStore {
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
+            // A connection to a local file cannot go stale the way a network connection can,
+            // and the test is a round trip to the connection's thread on every acquire: a
+            // third of what a read costs under load.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| {
@@ -101,6 +112,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             intakes: Arc::new(IntakeQueue::new(writer)),
+            tokens: Arc::default(),
         })
     }
 

@@ -360,6 +360,59 @@ impl StaffStore for SqliteStore {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<(ApiToken, Staff)>, StoreError> {
+        self.tokens
+            .resolve(token_hash, now, || self.read_api_token(token_hash, now))
+            .await
+    }
+
+    async fn revoke_api_token(&self, id: ApiTokenId, actor: &Actor) -> Result<(), StoreError> {
+        let now = now_ms();
+        let mut tx = self.write_tx().await?;
+        let exists: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT revoked_at FROM api_tokens WHERE id = ?")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+        match exists {
+            None => {
+                return Err(StoreError::NotFound {
+                    entity: "api_token",
+                });
+            }
+            Some(Some(_)) => return Ok(()),
+            Some(None) => {}
+        }
+        sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ?")
+            .bind(ms(now))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        append_in(
+            &mut tx,
+            actor,
+            now,
+            "api_token.revoke",
+            &format!("api_token:{id}"),
+            "",
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        // After COMMIT: a look-up that read the live token before it cannot store it now.
+        self.tokens.clear();
+        Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// The live token and its active staff member, read from the database (the cache's miss
+    /// path); marks the token used when its mark is stale.
+    pub(crate) async fn read_api_token(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(ApiToken, Staff)>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         // One statement for the token and its staff member: every API call pays it.
         let row: Option<TokenStaffRow> = sqlx::query_as(concat!(
@@ -401,41 +454,5 @@ impl StaffStore for SqliteStore {
             token.last_used_at = crate::from_ms("api_token", token.id.0, ms(now)).ok();
         }
         Ok(Some((token, staff)))
-    }
-
-    async fn revoke_api_token(&self, id: ApiTokenId, actor: &Actor) -> Result<(), StoreError> {
-        let now = now_ms();
-        let mut tx = self.write_tx().await?;
-        let exists: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT revoked_at FROM api_tokens WHERE id = ?")
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-        match exists {
-            None => {
-                return Err(StoreError::NotFound {
-                    entity: "api_token",
-                });
-            }
-            Some(Some(_)) => return Ok(()),
-            Some(None) => {}
-        }
-        sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ?")
-            .bind(ms(now))
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        append_in(
-            &mut tx,
-            actor,
-            now,
-            "api_token.revoke",
-            &format!("api_token:{id}"),
-            "",
-        )
-        .await?;
-        tx.commit().await.map_err(db)
     }
 }

@@ -1,13 +1,19 @@
 //! Work-order intake on SQLite, group-committed (`kefu_store::workorder_batch`): the writer
-//! task takes the write lock once per batch (`BEGIN IMMEDIATE`) and writes the intakes in
-//! order, so the idempotency check, the repeat search and the order row of one intake see every
-//! earlier intake of the batch, and a refused intake leaves nothing behind (see `write_batch`
-//! for why no savepoint is needed). The day's counter is read once per batch and written back
-//! once before COMMIT (`BatchCounters`); a refused intake takes no number, so numbers stay
-//! gap-free. Every statement is a round trip to the connection's own thread, which is what an
-//! intake costs here, so each intake has one (its order row); the batch searches the repeat
-//! candidates of all its intakes with one query (`RepeatProbe`) and appends the events and
-//! repeat links with one statement each.
+//! task takes the write lock once per batch (`BEGIN IMMEDIATE`) and decides the intakes in
+//! order, so the idempotency check, the repeat search and the number of one intake see every
+//! earlier intake of the batch, and a refused intake leaves nothing behind and takes no number
+//! (numbers stay gap-free). Every statement is a round trip to the connection's own thread —
+//! two thread switches, which on two cores is most of what an intake costs here — so a batch
+//! costs the same handful of statements however many intakes it holds: the day's counters and
+//! the highest row id are read once (rows get ids `MAX(id) + 1…` under the write lock, as
+//! `load_orders` does), the stored idempotency keys of the whole batch are looked up with one
+//! query, the repeat candidates with another (`RepeatProbe`), then the order rows, their first
+//! events and their repeat links are inserted with one statement each, the counters written back
+//! and the batch committed. A failure of one of these statements fails the whole batch (every
+//! caller gets the error, nothing of the batch remains): they can only fail for reasons that
+//! are the batch's, not one appeal's — a full disk, a lost file.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use kefu_domain::sla::Tracked;
@@ -53,11 +59,34 @@ impl IntakeBatch for SqliteIntakeWriter {
 /// links, inserted with one statement each before COMMIT.
 #[derive(Default)]
 struct Tail {
+    /// The order rows to insert, with their intake fingerprints and deadline columns.
+    rows: Vec<OrderRow>,
     events: Vec<(i64, Event)>,
     repeats: Vec<(i64, i64)>,
     /// The repeat candidates of the batch: found by one query before the first intake, plus
     /// every order written since.
     candidates: Vec<RepeatCandidate>,
+    /// The batch's idempotency keys already taken: by a stored order (id, fingerprint), or by
+    /// an order earlier in this batch (the order and its fingerprint).
+    keys: HashMap<String, KeyHolder>,
+    /// The next free row id.
+    next_id: i64,
+}
+
+/// Who holds an idempotency key that an intake of the batch carries.
+enum KeyHolder {
+    /// A committed order: its row id and stored fingerprint (none before migration 0005).
+    Stored(i64, Option<String>),
+    /// An order written earlier in this batch, with the fingerprint it was written with.
+    Batch(Box<StoredOrder>, String),
+}
+
+/// One order row to insert.
+struct OrderRow {
+    id: i64,
+    order: Order,
+    fingerprint: Option<String>,
+    sla: SlaColumns,
 }
 
 /// One transaction for the batch. An error of the batch itself (begin, the counters, the
@@ -84,7 +113,15 @@ async fn write_batch(
                 .map_err(db)?;
         counters.load(day, stored.unwrap_or(0));
     }
-    let mut tail = Tail::default();
+    let next_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM work_orders")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+    let mut tail = Tail {
+        next_id,
+        keys: stored_keys(&mut tx, &batch).await?,
+        ..Tail::default()
+    };
     if let Some(probe) = RepeatProbe::of(&batch) {
         tail.candidates = repeat_candidates(&mut tx, &probe).await?;
     }
@@ -108,9 +145,10 @@ async fn write_batch(
     Ok(results)
 }
 
-/// Inserts the first events and the repeat links of the batch's orders (a batch holds at most
-/// `MAX_INTAKE_BATCH` orders: 8 × 128 bound values, far below SQLite's limit).
+/// Inserts the order rows, their first events and their repeat links (a batch holds at most
+/// `MAX_INTAKE_BATCH` orders: 29 × 128 bound values, far below SQLite's limit of 32 766).
 async fn insert_tail(conn: &mut SqliteConnection, tail: Tail) -> Result<(), StoreError> {
+    insert_orders(conn, &tail.rows).await?;
     if !tail.events.is_empty() {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO work_order_events \
@@ -140,32 +178,48 @@ async fn insert_tail(conn: &mut SqliteConnection, tail: Tail) -> Result<(), Stor
     Ok(())
 }
 
-/// The answer for a key seen before (committed, or earlier in this batch): its first order,
-/// replayed when `fingerprint` matches the stored one, else refused; `None` for a fresh key.
-async fn seen_key(
+/// The idempotency keys of `batch` that stored orders already hold (one query; none when no
+/// intake of the batch carries a key).
+async fn stored_keys(
     conn: &mut SqliteConnection,
-    key: Option<&IdempotencyKey>,
-    fingerprint: &str,
-) -> Result<Option<(StoredOrder, IntakeOutcome)>, WorkOrderStoreError> {
-    let Some(key) = key else { return Ok(None) };
-    let first: Option<(i64, Option<String>)> =
-        sqlx::query_as("SELECT id, intake_fingerprint FROM work_orders WHERE idempotency_key = ?")
-            .bind(key.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
-    let Some((id, stored)) = first else {
-        return Ok(None);
-    };
-    let order = order_by_id(conn, id).await?;
-    replay_or_refuse(order, stored.as_deref(), fingerprint).map(Some)
+    batch: &[PendingIntake],
+) -> Result<HashMap<String, KeyHolder>, StoreError> {
+    let keys: Vec<&str> = batch
+        .iter()
+        .filter_map(|p| {
+            p.intake
+                .idempotency_key
+                .as_ref()
+                .map(IdempotencyKey::as_str)
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT idempotency_key, id, intake_fingerprint FROM work_orders WHERE idempotency_key IN (",
+    );
+    let mut list = qb.separated(", ");
+    for k in keys {
+        list.push_bind(k);
+    }
+    qb.push(")");
+    let rows: Vec<(String, i64, Option<String>)> = qb
+        .build_query_as()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, id, fingerprint)| (key, KeyHolder::Stored(id, fingerprint)))
+        .collect())
 }
 
-/// One intake, inside the batch's transaction (the write lock is held). The order row is
-/// inserted `ON CONFLICT (idempotency_key) DO NOTHING`, so a fresh key (the usual case) costs
-/// no look-up; a key seen before inserts nothing and replays or is refused — also when the new
-/// intake would have been refused otherwise, as when the key was checked first. The number is
-/// only taken (`counters.advance`) once the order is written.
+/// One intake, decided inside the batch's transaction (the write lock is held). A key seen
+/// before — stored, or earlier in this batch — writes nothing and replays or is refused, also
+/// when the new intake would have been refused otherwise. Otherwise the domain decides, and an
+/// accepted intake gets the next row id and number (`counters.advance`) and joins the rows the
+/// batch inserts before COMMIT; its caller is answered only after that COMMIT.
 async fn intake_one(
     conn: &mut SqliteConnection,
     counters: &mut BatchCounters,
@@ -173,7 +227,21 @@ async fn intake_one(
     pending: PendingIntake,
 ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
     let fingerprint = intake_fingerprint(&pending.intake);
-    let key = pending.intake.idempotency_key.clone();
+    let key = pending
+        .intake
+        .idempotency_key
+        .as_ref()
+        .map(|k| k.as_str().to_owned());
+    match key.as_ref().and_then(|k| tail.keys.get(k)) {
+        Some(KeyHolder::Stored(id, stored)) => {
+            let first = order_by_id(conn, *id).await?;
+            return replay_or_refuse(first, stored.as_deref(), &fingerprint);
+        }
+        Some(KeyHolder::Batch(first, stored)) => {
+            return replay_or_refuse((**first).clone(), Some(stored), &fingerprint);
+        }
+        None => {}
+    }
     let day = centre_date(pending.now);
     let Prepared {
         seq,
@@ -181,32 +249,26 @@ async fn intake_one(
         event,
         repeats,
         sla,
-    } = match prepare(counters, &tail.candidates, pending) {
-        Ok(prepared) => prepared,
-        Err(e) => {
-            return match seen_key(conn, key.as_ref(), &fingerprint).await? {
-                Some(answer) => Ok(answer),
-                None => Err(e),
-            };
-        }
-    };
-    let stored_fingerprint = key.as_ref().map(|_| fingerprint.as_str());
-    let columns = SlaColumns::of(&sla);
-    let Some(id) = insert_order(conn, &order, stored_fingerprint, &columns).await? else {
-        return match seen_key(conn, key.as_ref(), &fingerprint).await? {
-            Some(answer) => Ok(answer),
-            None => Err(StoreError::InvalidState(
-                "the order row was not inserted and no order holds its key".into(),
-            )
-            .into()),
-        };
-    };
+    } = prepare(counters, &tail.candidates, pending)?;
+    let id = tail.next_id;
+    tail.next_id += 1;
     tail.repeats
         .extend(repeats.iter().map(|(earlier, _)| (id, *earlier)));
     tail.events.push((id, event));
     tail.candidates.push(written_candidate(id, &order));
     counters.advance(day, seq);
-    Ok((StoredOrder { id, order, sla }, IntakeOutcome::Created))
+    let stored = StoredOrder { id, order, sla };
+    tail.rows.push(OrderRow {
+        id,
+        order: stored.order.clone(),
+        fingerprint: key.as_ref().map(|_| fingerprint.clone()),
+        sla: SlaColumns::of(&stored.sla),
+    });
+    if let Some(key) = key {
+        tail.keys
+            .insert(key, KeyHolder::Batch(Box::new(stored.clone()), fingerprint));
+    }
+    Ok((stored, IntakeOutcome::Created))
 }
 
 /// The order an intake would write: its number (not yet taken), the repeat links, the
@@ -327,54 +389,52 @@ async fn repeat_candidates(
         .collect()
 }
 
-/// Inserts the order row; `None` when its idempotency key is already taken.
-async fn insert_order(
-    conn: &mut SqliteConnection,
-    order: &Order,
-    fingerprint: Option<&str>,
-    sla: &SlaColumns,
-) -> Result<Option<i64>, StoreError> {
-    let c = &OrderColumns::of(order);
-    let snapshot = encode_order(order);
-    sqlx::query_scalar(
-        "INSERT INTO work_orders (number, state, appeal_type, sub_category, channel, priority, \
-         major, jurisdiction_path, host_unit_id, host_unit_path, home_unit_path, department, \
-         host_department, owner_id, customer_id, caller_phone, idempotency_key, is_repeat, \
-         supervised, chase_count, version, created_at, updated_at, snapshot, intake_fingerprint, \
-         sla, due_at, warn_at, sla_check_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-         ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-    )
-    .bind(&c.number)
-    .bind(c.state)
-    .bind(c.appeal_type)
-    .bind(&c.sub_category)
-    .bind(c.channel)
-    .bind(c.priority)
-    .bind(c.major)
-    .bind(&c.jurisdiction_path)
-    .bind(c.host_unit_id)
-    .bind(&c.host_unit_path)
-    .bind(&c.home_unit_path)
-    .bind(c.department)
-    .bind(c.host_department)
-    .bind(c.owner_id)
-    .bind(c.customer_id)
-    .bind(&c.caller_phone)
-    .bind(&c.idempotency_key)
-    .bind(c.repeat)
-    .bind(c.supervised)
-    .bind(c.chase_count)
-    .bind(c.version)
-    .bind(ms(c.created_at))
-    .bind(ms(c.updated_at))
-    .bind(snapshot)
-    .bind(fingerprint)
-    .bind(&sla.sla)
-    .bind(sla.due_at.map(ms))
-    .bind(sla.warn_at.map(ms))
-    .bind(sla.check_at.map(ms))
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)
+/// Inserts the batch's order rows with their ids, in one statement. Their keys were checked
+/// under the write lock, so none can conflict.
+async fn insert_orders(conn: &mut SqliteConnection, rows: &[OrderRow]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO work_orders (id, number, state, appeal_type, sub_category, channel, \
+         priority, major, jurisdiction_path, host_unit_id, host_unit_path, home_unit_path, \
+         department, host_department, owner_id, customer_id, caller_phone, idempotency_key, \
+         is_repeat, supervised, chase_count, version, created_at, updated_at, snapshot, \
+         intake_fingerprint, sla, due_at, warn_at, sla_check_at) ",
+    );
+    qb.push_values(rows, |mut b, row| {
+        let c = OrderColumns::of(&row.order);
+        b.push_bind(row.id)
+            .push_bind(c.number)
+            .push_bind(c.state)
+            .push_bind(c.appeal_type)
+            .push_bind(c.sub_category)
+            .push_bind(c.channel)
+            .push_bind(c.priority)
+            .push_bind(c.major)
+            .push_bind(c.jurisdiction_path)
+            .push_bind(c.host_unit_id)
+            .push_bind(c.host_unit_path)
+            .push_bind(c.home_unit_path)
+            .push_bind(c.department)
+            .push_bind(c.host_department)
+            .push_bind(c.owner_id)
+            .push_bind(c.customer_id)
+            .push_bind(c.caller_phone)
+            .push_bind(c.idempotency_key)
+            .push_bind(c.repeat)
+            .push_bind(c.supervised)
+            .push_bind(c.chase_count)
+            .push_bind(c.version)
+            .push_bind(ms(c.created_at))
+            .push_bind(ms(c.updated_at))
+            .push_bind(encode_order(&row.order))
+            .push_bind(row.fingerprint.clone())
+            .push_bind(row.sla.sla.clone())
+            .push_bind(row.sla.due_at.map(ms))
+            .push_bind(row.sla.warn_at.map(ms))
+            .push_bind(row.sla.check_at.map(ms));
+    });
+    qb.build().execute(&mut *conn).await.map_err(db)?;
+    Ok(())
 }

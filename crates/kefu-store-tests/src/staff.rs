@@ -280,6 +280,11 @@ pub async fn revoked_token_no_longer_authenticates(store: &dyn Store) {
         .await
         .expect("revoke");
     assert_eq!(
+        store.use_api_token(&[5; 32], at(3)).await.expect("use"),
+        None,
+        "refused at once, even at the instant it was last resolved (no cached answer survives)"
+    );
+    assert_eq!(
         store.use_api_token(&[5; 32], at(4)).await.expect("use"),
         None
     );

@@ -24,6 +24,7 @@ pub mod org;
 pub mod page;
 pub mod sla;
 pub mod staff;
+pub mod token_cache;
 pub mod workorder;
 pub mod workorder_batch;
 pub mod workorder_codec;
@@ -48,6 +49,7 @@ pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
 pub use sla::{SlaStore, StoredAlert, SweepBatch};
 pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore, TOKEN_USE_RESOLUTION_SECS};
+pub use token_cache::TokenCache;
 pub use workorder::{
     IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Overdue, RepeatCandidate, StoredEvent,
     StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,

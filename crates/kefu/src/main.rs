@@ -11,6 +11,12 @@ use kefu::config::{Config, ConfigLayer};
 use kefu::{bench, calendar, commands, import, orders, sla};
 use tracing_subscriber::EnvFilter;
 
+// The server allocates per request from several threads (JSON bodies, SQL rows, order
+// snapshots): in a profile of the intake benchmark glibc's malloc and free took about a tenth
+// of the async threads' samples; with mimalloc's thread-local heaps, under 3 %.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     let cwd = std::env::current_dir()?;
     let file = Config::file_layer(cli.config.as_deref(), &cwd)?;
