@@ -19,6 +19,7 @@ pub mod customer_import;
 pub mod fixtures;
 pub mod lookup;
 pub mod org;
+pub mod selfservice;
 pub mod sla;
 pub mod staff;
 pub mod workorder;
@@ -36,6 +37,7 @@ pub use customer::*;
 pub use customer_import::*;
 pub use lookup::*;
 pub use org::*;
+pub use selfservice::*;
 pub use sla::*;
 pub use staff::*;
 pub use workorder::*;
@@ -123,6 +125,11 @@ macro_rules! store_tests {
             loaded_orders_read_back_equal,
             intake_after_a_load_gets_the_next_number,
             bad_load_writes_nothing,
+            portal_account_is_made_once_at_the_top_unit_and_cannot_sign_in,
+            a_code_is_accepted_once_and_only_the_last_one_counts,
+            a_code_dies_after_its_tries_or_its_lifetime,
+            a_phone_gets_a_limited_number_of_codes_an_hour,
+            a_customer_rating_is_stored_with_the_order_and_its_timeline,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

@@ -253,6 +253,7 @@ pub async fn me(caller: Caller) -> Json<MeResponse> {
         auth_method: match caller.method {
             AuthMethod::Session { .. } => "session",
             AuthMethod::ApiToken => "api_token",
+            AuthMethod::Portal => "portal",
         }
         .to_owned(),
     })

@@ -9,6 +9,9 @@ mod order_text;
 mod order_view;
 mod orders;
 mod pages;
+mod selfservice;
+mod selfservice_page;
+mod selfservice_text;
 mod view;
 
 use axum::Router;
@@ -58,6 +61,13 @@ pub fn router() -> Router<AppState> {
             get(pages::password_form).post(pages::password_submit),
         )
         .route("/ui/assets/kefu.css", get(stylesheet))
+        // The customer self-service portal: public, no staff session.
+        .route("/self", get(selfservice::home))
+        .route("/self/lang/{code}", get(selfservice::switch_language))
+        .route("/self/code", axum::routing::post(selfservice::send_code))
+        .route("/self/appeal", axum::routing::post(selfservice::submit))
+        .route("/self/track", axum::routing::post(selfservice::track))
+        .route("/self/rate", axum::routing::post(selfservice::rate))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("content-security-policy"),
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

@@ -375,7 +375,7 @@ fn body_of(action: Action, f: &ActionForm, offset: chrono::FixedOffset) -> Resul
             put_text(&mut b, "comment", &f.comment);
         }
         Action::AddAssist => put_int(&mut b, "unit_id", &f.unit_id)?,
-        Action::Accept | Action::Archive | Action::Intake => {}
+        Action::Accept | Action::Archive | Action::Intake | Action::CustomerRate => {}
     }
     Ok(Value::Object(b))
 }
@@ -415,7 +415,8 @@ async fn run_action(
         Action::Arrive => w::arrive(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
         Action::Suspend => w::suspend(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
         Action::Resume => w::resume(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
-        Action::Intake => return Err(ApiError::not_found("action")),
+        // Customers rate on the self-service portal, not through a staff page.
+        Action::Intake | Action::CustomerRate => return Err(ApiError::not_found("action")),
     };
     Ok(())
 }

@@ -62,6 +62,7 @@ pub fn rule_error(e: WorkOrderError) -> ApiError {
         | WorkOrderError::AlreadySuspended
         | WorkOrderError::NotSuspended
         | WorkOrderError::AlreadyArrived
+        | WorkOrderError::AlreadyRated
         | WorkOrderError::NotFaultRepair
         | WorkOrderError::LimitReached { .. } => ApiError::new(ErrorCode::InvalidState, detail),
         WorkOrderError::RoleNotAllowed { .. }
@@ -545,7 +546,7 @@ pub async fn get_order(
 }
 
 /// Runs one command on the order at `version` and answers with the order after it.
-async fn act(
+pub(crate) async fn act(
     state: &AppState,
     caller: &Caller,
     number: &str,

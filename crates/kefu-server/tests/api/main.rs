@@ -11,6 +11,7 @@ mod customers;
 mod health;
 mod openapi;
 mod orgs;
+mod selfservice;
 mod serve;
 mod sla;
 mod staff;
