@@ -301,7 +301,7 @@ fn phone_view(phone: &str, unmasked: bool) -> String {
     }
 }
 
-fn major_dto(m: &MajorReason) -> MajorDto {
+pub(crate) fn major_dto(m: &MajorReason) -> MajorDto {
     let (rule, detail) = match m {
         MajorReason::SubCategory(c) => ("sub_category", c.as_str().to_owned()),
         MajorReason::Keyword(k) => ("keyword", k.clone()),

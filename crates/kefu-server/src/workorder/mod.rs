@@ -15,6 +15,7 @@
 //! `OutOfScope` → 404 (existence is never leaked); `Invalid` → 400 naming every field.
 
 pub mod dto;
+pub mod preview;
 pub mod sla_dto;
 
 use axum::Json;
