@@ -47,8 +47,16 @@ test('a customer manager finds a customer and records an appeal for them', async
   await page.waitForSelector('[data-testid=form-intake]');
   await shot(page, 'customer');
   await page.selectOption('[data-testid=form-intake] select[name=channel]', 'customer_manager');
+  // The live hints: a keyword of the major rules is flagged while typing, and goes away.
+  const hints = '[data-testid=form-intake] [data-testid=intake-hints]';
+  await page.selectOption('[data-testid=form-intake] select[name=sub_category]', 'complaint.outage');
+  await page.fill('[data-testid=form-intake] textarea[name=content]', '客户说邻居家有人触电');
+  await page.waitForFunction((sel) => /重大/.test(document.querySelector(sel).textContent), hints);
+  assert.match(await page.textContent(hints), /触电/);
+  await page.screenshot({ path: screenshotPath('main-intake-live-hint') });
   await page.selectOption('[data-testid=form-intake] select[name=sub_category]', 'service_request.meter_check');
   await page.fill('[data-testid=form-intake] textarea[name=content]', '客户对上月电表读数有疑问，申请校验电表');
+  await page.waitForFunction((sel) => document.querySelector(sel).textContent.trim() === '', hints);
   await page.click('[data-testid=form-intake] button[type=submit]');
   await page.waitForSelector('[data-testid=order-number]');
   assert.equal((await page.textContent('[data-testid=order-state]')).trim(), '待派单');
@@ -65,6 +73,12 @@ test('an analyst reads the board and the lists with masked numbers and changes n
   await shot(page, 'board');
   await page.goto(`${kefu.url}/ui/orders`);
   await shot(page, 'orders');
+  // Sorting is part of the URL, so a sorted list can be shared.
+  await page.selectOption('[data-testid=sort]', 'oldest');
+  await page.click('form.filters button[type=submit]');
+  await page.waitForLoadState('load');
+  assert.match(page.url(), /sort=oldest/);
+  assert.equal(await page.inputValue('[data-testid=sort]'), 'oldest');
   assert.ok(await page.$('[data-testid=export]'), 'the list exports');
   await page.goto(`${kefu.url}/ui/workbench?by=name&q=${encodeURIComponent('王')}`);
   const phone = await page.$eval('[data-testid=results] tbody tr td:nth-child(4)', (td) => td.textContent);

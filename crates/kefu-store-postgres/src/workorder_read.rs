@@ -247,11 +247,16 @@ pub(crate) async fn list(
     if let Some(to) = filter.created_to {
         qb.push(" AND created_at < ").push_bind(to);
     }
+    // Keyset paging either way: the cursor is the last id seen, in the list's direction.
+    let (past, direction) = if filter.oldest_first {
+        (" AND id > ", " ORDER BY id ASC LIMIT ")
+    } else {
+        (" AND id < ", " ORDER BY id DESC LIMIT ")
+    };
     if let Some(after) = page.after {
-        qb.push(" AND id < ").push_bind(after.0);
+        qb.push(past).push_bind(after.0);
     }
-    qb.push(" ORDER BY id DESC LIMIT ")
-        .push_bind(page.fetch_limit());
+    qb.push(direction).push_bind(page.fetch_limit());
     let ids: Vec<i64> = qb
         .build_query_scalar()
         .fetch_all(&mut *conn)

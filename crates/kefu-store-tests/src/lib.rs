@@ -27,6 +27,7 @@ pub mod workorder_batch;
 pub mod workorder_fixtures;
 pub mod workorder_list;
 pub mod workorder_load;
+pub mod workorder_sort;
 
 pub use audit::*;
 pub use batch::*;
@@ -44,6 +45,7 @@ pub use workorder::*;
 pub use workorder_batch::*;
 pub use workorder_list::*;
 pub use workorder_load::*;
+pub use workorder_sort::*;
 
 /// Generates one `#[tokio::test]` per story function, each on a fresh store made by the async
 /// fn `$fresh` (its output must coerce to `&dyn Store` when borrowed). The calling crate needs
@@ -130,6 +132,7 @@ macro_rules! store_tests {
             a_code_dies_after_its_tries_or_its_lifetime,
             a_phone_gets_a_limited_number_of_codes_an_hour,
             a_customer_rating_is_stored_with_the_order_and_its_timeline,
+            oldest_first_lists_walk_forwards_page_by_page,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

@@ -115,6 +115,8 @@ pub struct OrderFilter {
     pub assisting: bool,
     /// The orders of one customer of the archive.
     pub customer: Option<CustomerId>,
+    /// Oldest first (ascending ids, the cursor pages forwards) instead of newest first.
+    pub oldest_first: bool,
 }
 
 /// The `overdue` filter: whether an order has a running deadline at or before `at`.

@@ -44,6 +44,7 @@ pub struct ListQuery {
     repeat: Option<String>,
     assisting: Option<String>,
     unit: Option<String>,
+    sort: Option<String>,
     cursor: Option<String>,
 }
 
@@ -75,6 +76,7 @@ impl ListQuery {
             ("repeat", &self.repeat),
             ("assisting", &self.assisting),
             ("unit", &self.unit),
+            ("sort", &self.sort),
         ] {
             if let Some(v) = nonempty(v) {
                 parts.push(format!("{k}={}", url_encode(&v)));
@@ -106,9 +108,15 @@ impl ListQuery {
             customer_id: None,
             created_from: None,
             created_to: None,
+            sort: nonempty(&self.sort),
             limit: Some(PAGE_SIZE),
             cursor: self.cursor.clone(),
         }
+    }
+
+    /// Whether the list is in sort order `sort` (newest first unless asked otherwise).
+    fn sorted(&self, sort: &str) -> bool {
+        nonempty(&self.sort).as_deref().unwrap_or("newest") == sort
     }
 }
 

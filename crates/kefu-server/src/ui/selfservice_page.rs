@@ -52,7 +52,8 @@ pub(super) struct SelfPage {
     pub(super) code_sent: bool,
     pub(super) submit_message: String,
     pub(super) submitted: String,
-    pub(super) areas: Vec<Choice>,
+    /// Supply areas (counties) grouped by city.
+    pub(super) areas: Vec<(String, Vec<Choice>)>,
     pub(super) sub_categories: Vec<Choice>,
     pub(super) typed: HashMap<String, String>,
     pub(super) errors: HashMap<String, String>,
@@ -149,26 +150,28 @@ pub(super) async fn blank(state: &AppState, ctx: &Ctx) -> Result<SelfPage, ApiEr
     let lang = ctx.lang;
     let caller = portal::caller(state).await?;
     let units = state.store.list_org_units(&caller.scope).await?;
-    let names: HashMap<i64, String> = units.iter().map(|u| (u.id.0, u.name.clone())).collect();
-    let mut areas: Vec<(String, Choice)> = units
+    // Counties grouped under their city: a county's own name is what customers know.
+    let mut counties: Vec<_> = units
         .iter()
         .filter(|u| u.level == OrgLevel::County)
-        .map(|u| {
-            let parent = u
-                .parent_id
-                .and_then(|p| names.get(&p.0))
-                .map(|n| format!("{n} · "))
-                .unwrap_or_default();
-            (
-                u.path.as_str().to_owned(),
-                Choice {
-                    value: u.id.0.to_string(),
-                    label: format!("{parent}{}", u.name),
-                },
-            )
-        })
         .collect();
-    areas.sort_by(|a, b| a.0.cmp(&b.0));
+    counties.sort_by(|a, b| a.path.as_str().cmp(b.path.as_str()));
+    let mut areas: Vec<(String, Vec<Choice>)> = Vec::new();
+    for u in counties {
+        let city = u
+            .parent_id
+            .and_then(|p| units.iter().find(|c| c.id == p))
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let choice = Choice {
+            value: u.id.0.to_string(),
+            label: u.name.clone(),
+        };
+        match areas.last_mut() {
+            Some((last, list)) if *last == city => list.push(choice),
+            _ => areas.push((city, vec![choice])),
+        }
+    }
     let settings = state.intake_settings().await?;
     Ok(SelfPage {
         s: lang.s(),
@@ -182,7 +185,7 @@ pub(super) async fn blank(state: &AppState, ctx: &Ctx) -> Result<SelfPage, ApiEr
         code_sent: false,
         submit_message: String::new(),
         submitted: String::new(),
-        areas: areas.into_iter().map(|(_, c)| c).collect(),
+        areas,
         sub_categories: sub_category_choices(lang, &settings.catalogue),
         typed: HashMap::new(),
         errors: HashMap::new(),

@@ -65,6 +65,8 @@ pub struct SelfText {
     pub need_satisfaction: &'static str,
     pub failed: &'static str,
     pub privacy: &'static str,
+    pub resend_code: &'static str,
+    pub colon: &'static str,
 }
 
 const ZH: SelfText = SelfText {
@@ -117,7 +119,7 @@ const ZH: SelfText = SelfText {
     expired_form: "页面已过期，请重新提交。",
     fix_fields: "请检查标注的内容。",
     bad_phone: "请输入 11 位手机号码或带区号的固定电话。",
-    need_name: "请填写您的姓名（最多 50 字）。",
+    need_name: "请填写您的姓名（最多 100 字）。",
     need_address: "请填写用电地址（最多 200 字）。",
     need_area: "请选择所在供电区域。",
     need_sub_category: "请选择诉求类别。",
@@ -127,6 +129,8 @@ const ZH: SelfText = SelfText {
     need_satisfaction: "请选择满意度。",
     failed: "提交未成功：",
     privacy: "我们仅使用您的手机号码联系您办理本次诉求。",
+    resend_code: "重新获取验证码",
+    colon: "：",
 };
 
 const EN: SelfText = SelfText {
@@ -180,7 +184,7 @@ const EN: SelfText = SelfText {
     expired_form: "The page expired; please submit again.",
     fix_fields: "Please check the marked fields.",
     bad_phone: "Enter an 11-digit mobile number or a landline with its area code.",
-    need_name: "Enter your name (at most 50 characters).",
+    need_name: "Enter your name (at most 100 characters).",
     need_address: "Enter the address of supply (at most 200 characters).",
     need_area: "Choose your supply area.",
     need_sub_category: "Choose what the appeal is about.",
@@ -190,6 +194,8 @@ const EN: SelfText = SelfText {
     need_satisfaction: "Choose how satisfied you are.",
     failed: "Not submitted:",
     privacy: "We use your phone number only to contact you about this appeal.",
+    resend_code: "Send a new code",
+    colon: ": ",
 };
 
 impl Lang {

@@ -386,6 +386,8 @@ pub struct OrderQuery {
     pub created_from: Option<String>,
     /// Taken before (RFC 3339).
     pub created_to: Option<String>,
+    /// `newest` (default) or `oldest` first.
+    pub sort: Option<String>,
     /// Page size, 1..=200 (default 50).
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
@@ -417,6 +419,7 @@ impl OrderQuery {
             customer_id: self.customer_id,
             created_from: self.created_from.clone(),
             created_to: self.created_to.clone(),
+            sort: self.sort.clone(),
             limit: self.limit,
             cursor: None,
         }
@@ -463,10 +466,22 @@ impl OrderQuery {
                 .ok(),
             None => None,
         };
+        let oldest_first = match self.sort.as_deref().map(str::trim) {
+            None | Some("") | Some("newest") => false,
+            Some("oldest") => true,
+            Some(other) => {
+                errors.push(FieldError::new(
+                    "sort",
+                    format!("'{other}' is not a sort order; use newest or oldest"),
+                ));
+                false
+            }
+        };
         if !errors.is_empty() {
             return Err(ApiError::validation(errors));
         }
         Ok(OrderFilter {
+            oldest_first,
             state: st,
             appeal_type,
             unit,
