@@ -46,10 +46,14 @@ for i in $(seq 1 "$ORDERS"); do
     "$BASE/api/v1/work-orders"
 done
 NUMBER=$(curl -sf -b "$JAR" "$BASE/api/v1/work-orders?limit=1" | jq -r '.items[0].number')
+echo "demo: ${#IDS[@]} customers listed, $(curl -sf -b "$JAR" "$BASE/api/v1/work-orders?limit=200" | jq '.items | length') orders on the first list page" >&2
 
-# Median and p95 (ms) of REPEAT timed GETs of $1.
+# Median and p95 (ms) of REPEAT timed GETs of $1 (after checking it answers 200 with a page).
 measure() {
-  local times
+  local times check
+  check=$(curl -s -o /dev/null -b "$JAR" -w '%{http_code} %{size_download}' "$BASE$1")
+  echo "$1 -> $check" >&2
+  [ "${check%% *}" = 200 ] || { echo "$1 answered $check, not 200" >&2; exit 1; }
   times=$(for _ in $(seq 1 "$REPEAT"); do
     curl -s -o /dev/null -b "$JAR" -w '%{time_total}\n' "$BASE$1"
   done | sort -n)
