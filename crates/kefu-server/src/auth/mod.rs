@@ -181,6 +181,13 @@ pub async fn authenticate(
     if !caller.staff.active {
         return Err(ApiError::unauthenticated("this account is disabled"));
     }
+    // The portal's system account acts only through the self-service pages, never with a
+    // token or session of its own.
+    if caller.roles.has(kefu_domain::auth::Role::SelfService) {
+        return Err(ApiError::unauthenticated(
+            "the self-service portal's account cannot call the staff API",
+        ));
+    }
     parts.extensions.insert(caller.clone());
     Ok(caller)
 }

@@ -366,4 +366,26 @@ both_stores!(
     one_address_gets_a_limited_number_of_portal_requests,
     without_a_gateway_no_code_is_sent,
     nobody_is_given_the_portal_role,
+    the_portal_account_has_no_login_and_no_token,
 );
+
+async fn the_portal_account_has_no_login_and_no_token(b: Backend) {
+    let t = demo_app(b).await;
+    let portal = kefu_server::selfservice::caller(&t.state).await.unwrap();
+    let sys = kefu_store::Actor::System("test");
+    let hash = kefu_server::password::hash_password(crate::helpers::PASSWORD).unwrap();
+    t.store
+        .set_password(portal.staff.id, &hash, &sys)
+        .await
+        .unwrap();
+    let (r, session) = t.login("self-service", crate::helpers::PASSWORD).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    assert!(session.is_none());
+    let (token, token_hash) = kefu_server::token::new_api_token();
+    t.store
+        .create_api_token(portal.staff.id, "stolen", &token_hash, &sys)
+        .await
+        .unwrap();
+    let r = t.get(ORDERS, &crate::helpers::Auth::Bearer(token)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+}
