@@ -133,6 +133,7 @@ macro_rules! store_tests {
             a_phone_gets_a_limited_number_of_codes_an_hour,
             a_customer_rating_is_stored_with_the_order_and_its_timeline,
             oldest_first_lists_walk_forwards_page_by_page,
+            due_soonest_lists_put_the_nearest_deadline_first,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

@@ -51,8 +51,8 @@ pub use selfservice::{CodeIssue, SelfServiceStore, portal_account};
 pub use sla::{SlaStore, StoredAlert, SweepBatch};
 pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore, TOKEN_USE_RESOLUTION_SECS};
 pub use workorder::{
-    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Overdue, RepeatCandidate, StoredEvent,
-    StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
+    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, OrderSort, Overdue, RepeatCandidate,
+    StoredEvent, StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
 };
 pub use workorder_load::{LoadedOrder, WorkOrderLoadStore};
 

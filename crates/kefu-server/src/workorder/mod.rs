@@ -32,8 +32,8 @@ use kefu_domain::workorder::{
     IntakeInput, OrderNumber, Priority, State as OrderState, WorkOrderError, roles_for,
 };
 use kefu_store::{
-    Cursor, IntakeOptions, IntakeOutcome, NewAuditEntry, OrderFilter, Overdue, StoredAlert,
-    StoredEvent, StoredOrder, WorkOrderStoreError,
+    Cursor, IntakeOptions, IntakeOutcome, NewAuditEntry, OrderFilter, OrderSort, Overdue,
+    StoredAlert, StoredEvent, StoredOrder, WorkOrderStoreError,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -386,7 +386,7 @@ pub struct OrderQuery {
     pub created_from: Option<String>,
     /// Taken before (RFC 3339).
     pub created_to: Option<String>,
-    /// `newest` (default) or `oldest` first.
+    /// `newest` (default), `oldest` or `due` (the nearest running deadline first).
     pub sort: Option<String>,
     /// Page size, 1..=200 (default 50).
     pub limit: Option<u32>,
@@ -466,22 +466,23 @@ impl OrderQuery {
                 .ok(),
             None => None,
         };
-        let oldest_first = match self.sort.as_deref().map(str::trim) {
-            None | Some("") | Some("newest") => false,
-            Some("oldest") => true,
+        let sort = match self.sort.as_deref().map(str::trim) {
+            None | Some("") | Some("newest") => OrderSort::Newest,
+            Some("oldest") => OrderSort::Oldest,
+            Some("due") => OrderSort::DueSoonest,
             Some(other) => {
                 errors.push(FieldError::new(
                     "sort",
-                    format!("'{other}' is not a sort order; use newest or oldest"),
+                    format!("'{other}' is not a sort order; use newest, oldest or due"),
                 ));
-                false
+                OrderSort::Newest
             }
         };
         if !errors.is_empty() {
             return Err(ApiError::validation(errors));
         }
         Ok(OrderFilter {
-            oldest_first,
+            sort,
             state: st,
             appeal_type,
             unit,

@@ -1,4 +1,4 @@
-//! The order list's sort order (`sort=newest|oldest`), kept by the cursor, and refused by name
+//! The order list's sort order (`sort=newest|oldest|due`), kept by the cursor, and refused by name
 //! when unknown.
 
 use axum::http::StatusCode;
@@ -7,7 +7,7 @@ use crate::both_stores;
 use crate::helpers::Backend;
 use crate::workorders::{ORDERS, auth, complaint, list, number, setup, take};
 
-async fn lists_sort_newest_or_oldest_first(b: Backend) {
+async fn lists_sort_newest_oldest_or_by_deadline(b: Backend) {
     let (t, cid) = setup(b).await;
     let mut taken = Vec::new();
     for i in 0..3 {
@@ -34,6 +34,8 @@ async fn lists_sort_newest_or_oldest_first(b: Backend) {
     )
     .await;
     assert_eq!(rest, vec![taken[2].clone()]);
+    // The same limit on each: the nearest deadline is the oldest appeal's.
+    assert_eq!(list(&t, "agent_a", "sort=due").await, taken);
     let bad = t
         .get(&format!("{ORDERS}?sort=sideways"), &auth(&t, "agent_a"))
         .await;
@@ -41,4 +43,4 @@ async fn lists_sort_newest_or_oldest_first(b: Backend) {
     assert_eq!(bad.fields(), vec!["sort".to_owned()]);
 }
 
-both_stores!(lists_sort_newest_or_oldest_first);
+both_stores!(lists_sort_newest_oldest_or_by_deadline);
