@@ -347,7 +347,12 @@ impl OrderView {
                         .and_then(Satisfaction::from_score)
                         .map(|s| lang.pick(s.label_zh(), s.label_en()))
                         .unwrap_or("");
-                    format!("{} {score}", vocab!(lang, ContactResult, &v.contact))
+                    let contact = vocab!(lang, ContactResult, &v.contact);
+                    if score.is_empty() {
+                        contact
+                    } else {
+                        format!("{contact} · {score}")
+                    }
                 })
                 .unwrap_or_default(),
             customer_rating_label: lang
@@ -440,6 +445,15 @@ impl OrderView {
 pub fn actions_for(o: &OrderDto, caller: &Caller) -> Vec<Action> {
     let fault_repair = o.appeal_type == AppealType::FaultRepair.code();
     let watching = o.supervisions.iter().any(|s| s.by == caller.staff.id.0);
+    // Agents and dispatchers reopen only for a dissatisfied customer (on the visit or online).
+    let dissatisfied = o
+        .visit
+        .as_ref()
+        .and_then(|v| v.satisfaction)
+        .into_iter()
+        .chain(o.customer_rating.as_ref().map(|r| r.satisfaction))
+        .any(|s| s <= 2);
+    let supervisor = caller.roles.has(kefu_domain::auth::Role::Supervisor);
     o.allowed_actions
         .iter()
         .filter_map(|a| Action::from_code(a))
@@ -451,6 +465,7 @@ pub fn actions_for(o: &OrderDto, caller: &Caller) -> Vec<Action> {
             Action::Arrive => fault_repair && o.sla.arrived_at.is_none(),
             Action::FlagMajor => o.major.is_none(),
             Action::Supervise => !watching,
+            Action::Reopen => supervisor || dissatisfied,
             _ => true,
         })
         .collect()
