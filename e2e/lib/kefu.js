@@ -13,13 +13,13 @@ const CHROMIUM_FLAGS = [
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
 ];
 
-export async function startKefu() {
+export async function startKefu(options = {}) {
   const bin = process.env.KEFU_BIN;
   if (!bin) throw new Error('KEFU_BIN is not set; run the tests through e2e/run.sh');
   const data = mkdtempSync(join(tmpdir(), 'kefu-e2e-'));
   const child = spawn(bin, ['serve', '--demo', '--addr', '127.0.0.1:0', '--data', data], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: 'warn' },
+    env: { ...process.env, RUST_LOG: 'warn', ...(options.env || {}) },
   });
   let output = '';
   const url = await new Promise((resolve, reject) => {
@@ -47,4 +47,25 @@ export async function startBrowser() {
 
 export function screenshotPath(name) {
   return join(process.env.KEFU_SCREENSHOTS || tmpdir(), `${name}.png`);
+}
+
+// Signs `username` in with the demo password in a new browser context (`lang`: zh-CN or en).
+export async function signIn(browser, url, username, { lang = 'zh-CN', width = 1366, height = 768 } = {}) {
+  const context = await browser.newContext({
+    locale: lang,
+    viewport: { width, height },
+    extraHTTPHeaders: { 'Accept-Language': lang === 'en' ? 'en' : 'zh-CN' },
+  });
+  const page = await context.newPage();
+  await page.goto(`${url}/ui/login`);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', DEMO_PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForLoadState('load');
+  return { context, page };
+}
+
+// Whether the page is wider than the window (a horizontal scrollbar at this width).
+export async function overflowsX(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
 }

@@ -21,6 +21,9 @@ code_enum! {
         Analyst = ("analyst", "分析员", "Analyst"),
         /// 系统管理员: org tree, staff, catalogues.
         Admin = ("admin", "系统管理员", "Administrator"),
+        /// 自助服务: the customer self-service portal's own account (never a person; it cannot
+        /// sign in). It takes appeals customers submit and records the ratings they give.
+        SelfService = ("self_service", "客户自助服务", "Customer self-service"),
     }
 }
 
@@ -49,12 +52,20 @@ code_enum! {
 }
 
 impl Role {
+    /// Whether a person may hold this role (the self-service portal's role belongs to its
+    /// system account alone).
+    pub fn assignable_to_staff(self) -> bool {
+        !matches!(self, Role::SelfService)
+    }
+
     /// Whether this role grants `p`.
     pub fn grants(self, p: Permission) -> bool {
         use Permission as P;
         use Role as R;
         match p {
-            P::CustomerRead | P::OrgRead | P::StaffRead => true,
+            // The portal account reads nothing through the staff API: the portal shows a
+            // customer only their own order.
+            P::CustomerRead | P::OrgRead | P::StaffRead => !matches!(self, R::SelfService),
             P::CustomerWrite => matches!(self, R::Agent | R::CustomerManager | R::Admin),
             P::CustomerRetire => matches!(self, R::CustomerManager | R::Admin),
             // Those who talk to customers or act on their accounts need the real numbers;
@@ -181,6 +192,17 @@ mod tests {
         let e = Roles::parse(&["agent", "boss"]).err().map(|e| e.field);
         assert_eq!(e.as_deref(), Some("roles[1]"));
         assert!(Roles::new(vec![]).is_err());
+    }
+
+    #[test]
+    fn the_self_service_role_grants_no_staff_permission() {
+        assert!(
+            Permission::ALL
+                .iter()
+                .all(|p| !Role::SelfService.grants(*p))
+        );
+        assert!(!Role::SelfService.assignable_to_staff());
+        assert!(Role::Agent.assignable_to_staff());
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod customer;
 pub mod ids;
 pub mod mask;
 pub mod org;
+pub mod selfservice;
 pub mod sla;
 pub mod workorder;
 

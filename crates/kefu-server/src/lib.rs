@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod org;
 pub mod password;
+pub mod selfservice;
 pub mod sla;
 pub mod staff;
 pub mod time_rules;
@@ -115,6 +116,8 @@ pub struct AppState {
     pub intake_settings: Arc<cache::Cached<time_rules::IntakeSettings>>,
     /// Department kinds by id (see [`AppState::department_kind`]).
     pub departments: Arc<cache::Cached<HashMap<DepartmentId, DepartmentKind>>>,
+    /// The customer self-service portal (its code gateway, limits and account).
+    pub portal: Arc<selfservice::Portal>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -138,6 +141,7 @@ impl AppState {
             )),
             intake_settings: Arc::new(cache::Cached::new(time_rules::INTAKE_SETTINGS_MAX_AGE)),
             departments: Arc::new(cache::Cached::new(DEPARTMENTS_MAX_AGE)),
+            portal: Arc::new(selfservice::Portal::new(config.demo, None)),
             store,
             config: Arc::new(config),
             metrics: Metrics::new(),

@@ -87,6 +87,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customer::customer_history))
         .routes(routes!(workorder::list_orders, workorder::intake))
         .routes(routes!(workorder::get_order))
+        .routes(routes!(workorder::preview::preview))
         .routes(routes!(workorder::dispatch))
         .routes(routes!(workorder::reclassify))
         .routes(routes!(workorder::accept))

@@ -195,7 +195,20 @@ pub async fn create_staff(
             format!("use 1 to {MAX_DISPLAY_NAME_LEN} characters"),
         ));
     }
-    let roles = Roles::parse(&body.roles).map_err(|e| errors.push(e)).ok();
+    let roles = Roles::parse(&body.roles)
+        .and_then(
+            |r| match r.as_slice().iter().find(|x| !x.assignable_to_staff()) {
+                Some(x) => Err(FieldError::new(
+                    "roles",
+                    format!(
+                        "'{x}' belongs to the self-service portal's own account; give a staff role"
+                    ),
+                )),
+                None => Ok(r),
+            },
+        )
+        .map_err(|e| errors.push(e))
+        .ok();
     if let Err(e) = check_new_password(&body.password, body.username.trim()) {
         errors.push(FieldError::new("password", e.reason));
     }

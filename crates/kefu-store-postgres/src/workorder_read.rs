@@ -10,7 +10,7 @@ use kefu_store::workorder::{
     decode_stored_event, in_scope, order_from_snapshot, order_not_found, rebuild,
 };
 use kefu_store::workorder_codec::EventRow;
-use kefu_store::{OrderFilter, Page, PageRequest, StoreError, StoredEvent, StoredOrder};
+use kefu_store::{OrderFilter, OrderSort, Page, PageRequest, StoreError, StoredEvent, StoredOrder};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::{db, scope_range};
@@ -247,11 +247,25 @@ pub(crate) async fn list(
     if let Some(to) = filter.created_to {
         qb.push(" AND created_at < ").push_bind(to);
     }
+    // Keyset paging in the list's order: the cursor is the last id seen, and a deadline
+    // order continues after that row's (no deadline last, deadline, id).
+    let (past, direction) = match filter.sort {
+        OrderSort::Newest => (" AND id < ", " ORDER BY id DESC LIMIT "),
+        OrderSort::Oldest => (" AND id > ", " ORDER BY id ASC LIMIT "),
+        OrderSort::DueSoonest => (
+            " AND (due_at IS NULL, COALESCE(due_at, 'epoch'::timestamptz), id) > (SELECT \
+             due_at IS NULL, COALESCE(due_at, 'epoch'::timestamptz), id FROM work_orders \
+             WHERE id = ",
+            " ORDER BY due_at IS NULL, due_at, id LIMIT ",
+        ),
+    };
     if let Some(after) = page.after {
-        qb.push(" AND id < ").push_bind(after.0);
+        qb.push(past).push_bind(after.0);
+        if filter.sort == OrderSort::DueSoonest {
+            qb.push(")");
+        }
     }
-    qb.push(" ORDER BY id DESC LIMIT ")
-        .push_bind(page.fetch_limit());
+    qb.push(direction).push_bind(page.fetch_limit());
     let ids: Vec<i64> = qb
         .build_query_scalar()
         .fetch_all(&mut *conn)

@@ -17,6 +17,7 @@ mod customer_upsert;
 mod migrate;
 mod org;
 mod rows;
+mod selfservice;
 mod sla;
 mod staff;
 pub mod testing;

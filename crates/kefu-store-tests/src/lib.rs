@@ -19,6 +19,7 @@ pub mod customer_import;
 pub mod fixtures;
 pub mod lookup;
 pub mod org;
+pub mod selfservice;
 pub mod sla;
 pub mod staff;
 pub mod workorder;
@@ -26,6 +27,7 @@ pub mod workorder_batch;
 pub mod workorder_fixtures;
 pub mod workorder_list;
 pub mod workorder_load;
+pub mod workorder_sort;
 
 pub use audit::*;
 pub use batch::*;
@@ -36,12 +38,14 @@ pub use customer::*;
 pub use customer_import::*;
 pub use lookup::*;
 pub use org::*;
+pub use selfservice::*;
 pub use sla::*;
 pub use staff::*;
 pub use workorder::*;
 pub use workorder_batch::*;
 pub use workorder_list::*;
 pub use workorder_load::*;
+pub use workorder_sort::*;
 
 /// Generates one `#[tokio::test]` per story function, each on a fresh store made by the async
 /// fn `$fresh` (its output must coerce to `&dyn Store` when borrowed). The calling crate needs
@@ -123,6 +127,13 @@ macro_rules! store_tests {
             loaded_orders_read_back_equal,
             intake_after_a_load_gets_the_next_number,
             bad_load_writes_nothing,
+            portal_account_is_made_once_at_the_top_unit_and_cannot_sign_in,
+            a_code_is_accepted_once_and_only_the_last_one_counts,
+            a_code_dies_after_its_tries_or_its_lifetime,
+            a_phone_gets_a_limited_number_of_codes_an_hour,
+            a_customer_rating_is_stored_with_the_order_and_its_timeline,
+            oldest_first_lists_walk_forwards_page_by_page,
+            due_soonest_lists_put_the_nearest_deadline_first,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

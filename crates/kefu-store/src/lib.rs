@@ -22,6 +22,7 @@ pub mod decode;
 pub mod error;
 pub mod org;
 pub mod page;
+pub mod selfservice;
 pub mod sla;
 pub mod staff;
 pub mod token_cache;
@@ -47,12 +48,13 @@ pub use customer_import::{CustomerImportStore, UpsertCounts, UpsertOutcome};
 pub use error::StoreError;
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
+pub use selfservice::{CodeIssue, SelfServiceStore, portal_account};
 pub use sla::{SlaStore, StoredAlert, SweepBatch};
 pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore, TOKEN_USE_RESOLUTION_SECS};
 pub use token_cache::TokenCache;
 pub use workorder::{
-    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, Overdue, RepeatCandidate, StoredEvent,
-    StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
+    IntakeOptions, IntakeOutcome, OrderColumns, OrderFilter, OrderSort, Overdue, RepeatCandidate,
+    StoredEvent, StoredOrder, WorkOrderStore, WorkOrderStoreError, centre_date,
 };
 pub use workorder_load::{LoadedOrder, WorkOrderLoadStore};
 
@@ -72,6 +74,7 @@ pub trait Store:
     + SlaStore
     + BoardStore
     + CalendarStore
+    + SelfServiceStore
     + Send
     + Sync
     + 'static

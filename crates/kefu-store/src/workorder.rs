@@ -115,6 +115,22 @@ pub struct OrderFilter {
     pub assisting: bool,
     /// The orders of one customer of the archive.
     pub customer: Option<CustomerId>,
+    /// The order of the list (newest first unless asked otherwise).
+    pub sort: OrderSort,
+}
+
+/// The order of a work-order list. Every one is a keyset page: the cursor is the last row's
+/// id, and the next page starts after that row's sort key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OrderSort {
+    /// Newest first (descending ids).
+    #[default]
+    Newest,
+    /// Oldest first (ascending ids).
+    Oldest,
+    /// The nearest running deadline first (`due_at` ascending, orders without one last, then
+    /// by id). A deadline moves when the order does, so a row may move between two page loads.
+    DueSoonest,
 }
 
 /// The `overdue` filter: whether an order has a running deadline at or before `at`.

@@ -12,10 +12,10 @@ use kefu_domain::customer::{CustomerName, Grid, Phone, ServiceGrade};
 use kefu_domain::ids::{CustomerId, OrgUnitId, StaffId};
 use kefu_domain::org::{DepartmentKind, OrgPath};
 use kefu_domain::workorder::{
-    AppealType, Assignment, Caller, Channel, Compensation, ContactResult, Event, EventKind, Fault,
-    IdempotencyKey, Intake, MajorReason, Order, OrderNumber, Priority, Reply, ReturnReason,
-    ReturnRecord, Satisfaction, SendBack, State, SubCategoryCode, Supervision, SuspendReason,
-    SuspensionRecord, Visit,
+    AppealType, Assignment, Caller, Channel, Compensation, ContactResult, CustomerRating, Event,
+    EventKind, Fault, IdempotencyKey, Intake, MajorReason, Order, OrderNumber, Priority, Reply,
+    ReturnReason, ReturnRecord, Satisfaction, SendBack, State, SubCategoryCode, Supervision,
+    SuspendReason, SuspensionRecord, Visit,
 };
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -87,6 +87,13 @@ pub fn encode_event(event: &Event) -> EncodedEvent {
             json!({ "reason": reason.code(), "text": text }),
         ),
         EventKind::Resumed { note } => ("resumed", json!({ "note": note })),
+        EventKind::CustomerRated {
+            satisfaction,
+            comment,
+        } => (
+            "customer_rated",
+            json!({ "satisfaction": satisfaction.code(), "comment": comment }),
+        ),
     };
     EncodedEvent {
         kind,
@@ -177,6 +184,10 @@ pub fn decode_event(row: EventRow<'_>) -> Result<Event, String> {
         },
         "resumed" => EventKind::Resumed {
             note: opt_text(&v, "note")?,
+        },
+        "customer_rated" => EventKind::CustomerRated {
+            satisfaction: code(&v, "satisfaction", Satisfaction::from_code)?,
+            comment: opt_text(&v, "comment")?,
         },
         other => return Err(format!("unknown event kind '{other}'")),
     };
@@ -538,6 +549,14 @@ pub fn encode_order(o: &Order) -> String {
             })
             .collect();
         map.insert("suspensions".into(), Value::Array(suspensions));
+        map.insert(
+            "customer_rating".into(),
+            json!(o.customer_rating.as_ref().map(|r| json!({
+                "at": ms(r.at),
+                "satisfaction": r.satisfaction.code(),
+                "comment": r.comment,
+            }))),
+        );
     }
     v.to_string()
 }
@@ -637,6 +656,15 @@ pub fn decode_order(raw: &str) -> Result<Order, String> {
             })
             .collect::<Result<Vec<_>, String>>()?,
     };
+    // Absent from snapshots written before online ratings existed: none given.
+    let customer_rating = match field(&v, "customer_rating") {
+        None | Some(Value::Null) => None,
+        Some(r) => Some(CustomerRating {
+            at: instant(r, "at")?,
+            satisfaction: code(r, "satisfaction", Satisfaction::from_code)?,
+            comment: opt_text(r, "comment")?,
+        }),
+    };
     let repeat_of = list(&v, "repeat_of")?
         .iter()
         .map(|n| {
@@ -691,6 +719,7 @@ pub fn decode_order(raw: &str) -> Result<Order, String> {
         arrived_at: opt_instant("arrived_at")?,
         reviewed_at: opt_instant("reviewed_at")?,
         suspensions,
+        customer_rating,
     })
 }
 

@@ -176,6 +176,13 @@ fn every_event_kind_and_the_snapshot_round_trip() {
             }),
         ),
         (
+            S::Reviewed,
+            EventKind::CustomerRated {
+                satisfaction: Satisfaction::Neutral,
+                comment: Some("还行".into()),
+            },
+        ),
+        (
             S::Visited,
             EventKind::Visited(Visit {
                 contact: ContactResult::Reached,
@@ -203,6 +210,13 @@ fn every_event_kind_and_the_snapshot_round_trip() {
         from = Some(to);
         events.push(e);
     }
+    let rated_at = events
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::CustomerRated { .. }))
+        .expect("a rating event");
+    let rated = replay(&events[..=rated_at]).expect("replays");
+    assert!(rated.customer_rating.is_some());
+    assert_eq!(decode_order(&encode_order(&rated)), Ok(rated));
     let order = replay(&events).expect("replays");
     assert_eq!(decode_order(&encode_order(&order)), Ok(order.clone()));
     let before_archive = events[..events.len() - 1]

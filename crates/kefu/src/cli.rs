@@ -405,6 +405,7 @@ impl Cli {
             demo_seed: serve.and_then(|s| s.demo_seed),
             log: None,
             sla_sweep_seconds: None,
+            session_ttl_seconds: None,
             calendar: self
                 .calendar_utc_offset
                 .clone()

@@ -73,6 +73,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             demo: demo_mode,
             utc_offset: config.utc_offset,
             sla_sweep_interval: config.sla_sweep_interval,
+            session_ttl: config.session_ttl,
             ..ServerConfig::default()
         },
     );
@@ -160,6 +161,10 @@ pub fn generate_password(username: &str) -> String {
 pub async fn create_user(config: &Config, args: &CreateUserArgs) -> anyhow::Result<()> {
     let username = Username::parse(&args.username).map_err(field)?;
     let roles = Roles::parse(&args.roles).map_err(field)?;
+    anyhow::ensure!(
+        roles.as_slice().iter().all(|r| r.assignable_to_staff()),
+        "--roles: self_service belongs to the self-service portal's own account; give a staff role"
+    );
     let display_name = args.name.trim().to_owned();
     anyhow::ensure!(
         !display_name.is_empty() && display_name.chars().count() <= 50,

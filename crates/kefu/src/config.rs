@@ -115,6 +115,8 @@ pub struct ConfigLayer {
     /// Seconds between SLA sweeps of `serve`, 0 to leave sweeping to other processes
     /// (`KEFU_SLA_SWEEP_SECONDS`).
     pub sla_sweep_seconds: Option<u64>,
+    /// How long a staff login lasts, in seconds (`KEFU_SESSION_TTL_SECONDS`).
+    pub session_ttl_seconds: Option<u64>,
 }
 
 /// The `[calendar]` table of `kefu.toml`.
@@ -207,6 +209,9 @@ impl ConfigLayer {
                 "KEFU_SLA_SWEEP_SECONDS" => {
                     layer.sla_sweep_seconds = Some(parse_env(&name, value)?);
                 }
+                "KEFU_SESSION_TTL_SECONDS" => {
+                    layer.session_ttl_seconds = Some(parse_env(&name, value)?);
+                }
                 "RUST_LOG" => rust_log = Some(value),
                 _ => {}
             }
@@ -234,6 +239,7 @@ impl ConfigLayer {
                 (a, b) => a.or(b),
             },
             sla_sweep_seconds: self.sla_sweep_seconds.or(lower.sla_sweep_seconds),
+            session_ttl_seconds: self.session_ttl_seconds.or(lower.session_ttl_seconds),
         }
     }
 }
@@ -289,7 +295,14 @@ pub struct Config {
     pub utc_offset: FixedOffset,
     /// Time between SLA sweeps; `None` when this process does not sweep.
     pub sla_sweep_interval: Option<std::time::Duration>,
+    /// How long a staff login lasts.
+    pub session_ttl: std::time::Duration,
 }
+
+/// How long a staff login lasts when nothing is configured (a long shift).
+pub const DEFAULT_SESSION_TTL_SECONDS: u64 = 12 * 3600;
+/// The longest login allowed (a week).
+pub const MAX_SESSION_TTL_SECONDS: u64 = 7 * 24 * 3600;
 
 /// Seconds between SLA sweeps when none is configured.
 pub const DEFAULT_SLA_SWEEP_SECONDS: u64 = 30;
@@ -341,7 +354,15 @@ impl Config {
                  {MAX_SLA_SWEEP_SECONDS}, or 0 when another process sweeps"
             );
         }
+        let ttl = l.session_ttl_seconds.unwrap_or(DEFAULT_SESSION_TTL_SECONDS);
+        if ttl == 0 || ttl > MAX_SESSION_TTL_SECONDS {
+            anyhow::bail!(
+                "session_ttl_seconds {ttl} is out of range: use 1 to {MAX_SESSION_TTL_SECONDS} \
+                 (default {DEFAULT_SESSION_TTL_SECONDS}, twelve hours)"
+            );
+        }
         Ok(Config {
+            session_ttl: std::time::Duration::from_secs(ttl),
             utc_offset,
             sla_sweep_interval: (sweep > 0).then(|| std::time::Duration::from_secs(sweep)),
             addr,
@@ -460,6 +481,20 @@ mod tests {
         assert!(ConfigLayer::from_env([("KEFU_DEMO_SEED".into(), "abc".into())]).is_err());
         assert_eq!(env(&[("KEFU_DEMO", "1")]).demo, Some(true));
         assert!(ConfigLayer::from_env([("KEFU_DEMO".into(), "maybe".into())]).is_err());
+    }
+
+    #[test]
+    fn a_login_lasts_twelve_hours_unless_configured_within_a_week() {
+        let d = ConfigLayer::default;
+        let c = Config::resolve(d(), d(), d()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.session_ttl, std::time::Duration::from_secs(12 * 3600));
+        let short = env(&[("KEFU_SESSION_TTL_SECONDS", "5")]);
+        let c = Config::resolve(d(), short, d()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.session_ttl, std::time::Duration::from_secs(5));
+        let file = ConfigLayer::from_toml("session_ttl_seconds = 600\n").unwrap_or_default();
+        let c = Config::resolve(file, d(), d()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.session_ttl, std::time::Duration::from_secs(600));
+        assert!(Config::resolve(d(), env(&[("KEFU_SESSION_TTL_SECONDS", "0")]), d()).is_err());
     }
 
     #[test]

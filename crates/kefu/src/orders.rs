@@ -213,6 +213,14 @@ fn what(kind: &EventKind, codes: &HashMap<i64, String>) -> String {
             format!("suspended: {}{}", reason.code(), opt(text))
         }
         EventKind::Resumed { note } => format!("resumed{}", opt(note)),
+        EventKind::CustomerRated {
+            satisfaction,
+            comment,
+        } => format!(
+            "customer rated online, satisfaction {}{}",
+            satisfaction.score(),
+            opt(comment)
+        ),
     }
 }
 

@@ -108,6 +108,13 @@ pub enum Command {
         /// What changed (optional).
         note: String,
     },
+    /// The customer rates the approved answer (self-service portal).
+    CustomerRate {
+        /// The rating.
+        satisfaction: Satisfaction,
+        /// The customer's words (optional).
+        comment: String,
+    },
 }
 
 impl Command {
@@ -131,6 +138,7 @@ impl Command {
             Command::Arrive { .. } => Action::Arrive,
             Command::Suspend { .. } => Action::Suspend,
             Command::Resume { .. } => Action::Resume,
+            Command::CustomerRate { .. } => Action::CustomerRate,
         }
     }
 }

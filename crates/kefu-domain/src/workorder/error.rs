@@ -86,6 +86,9 @@ pub enum WorkOrderError {
     /// The clock is running.
     #[error("the order is not suspended; nothing to resume")]
     NotSuspended,
+    /// The customer already rated this round's answer.
+    #[error("the customer already rated this answer; a rating is given once per answer")]
+    AlreadyRated,
     /// This supervisor already watches the order.
     #[error("you already supervise this order; it stays on your list until archived")]
     AlreadySupervised,

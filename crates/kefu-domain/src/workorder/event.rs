@@ -7,10 +7,13 @@ use chrono::{DateTime, Utc};
 use super::catalogue::SubCategoryCode;
 use super::major::MajorReason;
 use super::order::{
-    Assignment, Intake, Order, ReturnRecord, SendBack, Supervision, SuspensionRecord, Visit,
+    Assignment, CustomerRating, Intake, Order, ReturnRecord, SendBack, Supervision,
+    SuspensionRecord, Visit,
 };
 use super::reply::Reply;
-use super::vocab::{Action, AppealType, Priority, ReturnReason, State, SuspendReason};
+use super::vocab::{
+    Action, AppealType, Priority, ReturnReason, Satisfaction, State, SuspendReason,
+};
 use crate::ids::StaffId;
 use crate::org::{DepartmentKind, OrgPath};
 
@@ -122,6 +125,13 @@ pub enum EventKind {
         /// What changed.
         note: Option<String>,
     },
+    /// 客户评价: the customer rated the answer through the self-service portal.
+    CustomerRated {
+        /// The rating.
+        satisfaction: Satisfaction,
+        /// The customer's words.
+        comment: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -146,6 +156,7 @@ impl EventKind {
             EventKind::Arrived { .. } => Action::Arrive,
             EventKind::Suspended { .. } => Action::Suspend,
             EventKind::Resumed { .. } => Action::Resume,
+            EventKind::CustomerRated { .. } => Action::CustomerRate,
         })
     }
 }
@@ -242,6 +253,7 @@ pub fn evolve(order: &Order, event: &Event) -> Order {
             o.replied_by = None;
             o.visit = None;
             o.visit_attempts = 0;
+            o.customer_rating = None;
         }
         EventKind::Archived => o.archived_at = Some(event.at),
         EventKind::AssistAdded { unit } => o.assisting.push(unit.clone()),
@@ -262,6 +274,16 @@ pub fn evolve(order: &Order, event: &Event) -> Order {
             by: event.actor,
         }),
         EventKind::Resumed { .. } => {}
+        EventKind::CustomerRated {
+            satisfaction,
+            comment,
+        } => {
+            o.customer_rating = Some(CustomerRating {
+                at: event.at,
+                satisfaction: *satisfaction,
+                comment: comment.clone(),
+            });
+        }
     }
     o
 }

@@ -38,7 +38,8 @@ pub const MAX_SUSPENSIONS: usize = 20;
 pub const MAX_CONTACTS: u32 = 50;
 
 /// The roles that may take an appeal (受理): agents, and customer managers for their customers.
-pub const INTAKE_ROLES: &[Role] = &[Role::Agent, Role::CustomerManager];
+/// The self-service portal's account takes the appeals customers submit themselves.
+pub const INTAKE_ROLES: &[Role] = &[Role::Agent, Role::CustomerManager, Role::SelfService];
 
 /// The actions possible in a state; anything else is an `IllegalTransition`.
 pub fn allowed_actions(state: State) -> Vec<Action> {
@@ -57,8 +58,8 @@ pub fn allowed_actions(state: State) -> Vec<Action> {
         ],
         State::SentBack => &[A::Reply, A::AddAssist, A::Contact, A::Suspend, A::Resume],
         State::Replied => &[A::Review],
-        State::Reviewed => &[A::Visit],
-        State::Visited => &[A::Archive, A::Reopen],
+        State::Reviewed => &[A::Visit, A::CustomerRate],
+        State::Visited => &[A::Archive, A::Reopen, A::CustomerRate],
         State::Archived => return Vec::new(),
     };
     // Chasing, supervision and flagging are possible at any step until archive.
@@ -89,7 +90,8 @@ pub fn targets(state: State, action: Action) -> Vec<State> {
         | Action::Contact
         | Action::Arrive
         | Action::Suspend
-        | Action::Resume => vec![state],
+        | Action::Resume
+        | Action::CustomerRate => vec![state],
         Action::Intake => Vec::new(),
     }
 }
@@ -115,6 +117,7 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Action::Visit => &[Role::Agent],
         Action::Reopen | Action::FlagMajor => &[Role::Agent, Role::Dispatcher, Role::Supervisor],
         Action::Archive => &[Role::Agent, Role::Dispatcher],
+        Action::CustomerRate => &[Role::SelfService],
     }
 }
 
@@ -433,11 +436,14 @@ pub fn apply(
         }
         Command::Reopen { reason } => {
             require_scope(actor, action, order.home_unit())?;
+            // Either the rating given on the visit call or the one the customer gave online.
             let dissatisfied = order
                 .visit
                 .as_ref()
                 .and_then(|v| v.satisfaction)
-                .is_some_and(Satisfaction::is_dissatisfied);
+                .into_iter()
+                .chain(order.customer_rating.as_ref().map(|r| r.satisfaction))
+                .any(Satisfaction::is_dissatisfied);
             if !dissatisfied && !actor.roles.has(Role::Supervisor) {
                 return Err(WorkOrderError::NotDissatisfied);
             }
@@ -529,6 +535,23 @@ pub fn apply(
             }
             let note = text("note", &note, MAX_NOTE_LEN)?;
             (state, EventKind::Resumed { note })
+        }
+        Command::CustomerRate {
+            satisfaction,
+            comment,
+        } => {
+            require_scope(actor, action, order.home_unit())?;
+            if order.customer_rating.is_some() {
+                return Err(WorkOrderError::AlreadyRated);
+            }
+            let comment = text("comment", &comment, MAX_NOTE_LEN)?;
+            (
+                state,
+                EventKind::CustomerRated {
+                    satisfaction,
+                    comment,
+                },
+            )
         }
     };
     Ok(vec![Event {

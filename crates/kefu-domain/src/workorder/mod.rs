@@ -19,14 +19,14 @@
 //! | `in_progress` | reply, return, add_assist, contact, arrive, suspend, resume | replied, returned, (same) |
 //! | `sent_back` | reply, add_assist, contact, suspend, resume | replied, (same) |
 //! | `replied` | review | reviewed (approve) or sent_back |
-//! | `reviewed` | visit | visited, or reviewed again after no answer (max 3 calls) |
-//! | `visited` | archive, reopen | archived, reopened |
+//! | `reviewed` | visit, customer_rate | visited, or reviewed again after no answer (max 3 calls); (same) |
+//! | `visited` | archive, reopen, customer_rate | archived, reopened, (same) |
 //! | `archived` | — | — |
 //!
 //! ## Who may act (roles from `auth::Role`, scope = actor's unit and the units below)
 //! | action | roles | unit rule |
 //! |---|---|---|
-//! | intake | agent, customer manager | the actor becomes the owner (首问负责制) |
+//! | intake | agent, customer manager, self-service portal | the actor becomes the owner (首问负责制) |
 //! | dispatch, reclassify | dispatcher | order's unit and target unit in scope; leaving the five-principles suggestion needs a reason |
 //! | add_assist | dispatcher | order's unit and the assisting unit in scope |
 //! | accept, return, reply, contact, arrive, suspend | handler | actor's unit is the host unit or below it; actor's department, if any, is the assigned one |
@@ -38,6 +38,7 @@
 //! | reopen | agent, dispatcher if the customer rated 1–2; supervisor always | order's unit in scope |
 //! | archive | agent, dispatcher | order's unit in scope |
 //! | flag_major | agent, dispatcher, supervisor | order's unit in scope |
+//! | customer_rate | self-service portal | order's unit in scope; once per answer |
 //!
 //! "Order's unit" is the host unit once dispatched, else the unit of the territory. Role is
 //! checked first (403), then the state (409 naming the allowed actions), then unit, then input.
@@ -58,6 +59,12 @@
 //! - `apply` sees no catalogue or org tree: `Reclassify` carries the catalogue entry and its
 //!   `assess_major`, and the caller (store/API) checks that units exist and have the department.
 //! - Administrators configure the catalogue and rules, but do not act on orders.
+//! - The customer rates the answer online (`customer_rate`) once the centre has approved it
+//!   (`reviewed`) and until archive: the answer is "closed" for the customer when it is told,
+//!   before the centre's visit call. One rating per answer (a reopening clears it, the timeline
+//!   keeps it); it sits beside the visit's rating, and a dissatisfied one (1–2) lets agents and
+//!   dispatchers reopen like a dissatisfied visit. The portal acts through its own system
+//!   account (role `self_service`), the owner of the appeals customers submit.
 //! - Suspension (挂起) is a flag on the order, not a state: the unit keeps the order and may
 //!   still reply or return it (either ends the suspension). Only the reasons of `SuspendReason`
 //!   exist, so the clock stops only for causes outside the unit's hands. Arrival on site is
@@ -74,6 +81,7 @@ mod machine;
 mod major;
 mod number;
 mod order;
+mod progress;
 mod repeat;
 mod reply;
 mod vocab;
@@ -101,8 +109,11 @@ pub use number::{
     IdempotencyKey, MAX_DAILY_SEQUENCE, MAX_IDEMPOTENCY_KEY_LEN, ORDER_NUMBER_PREFIX, OrderNumber,
 };
 pub use order::{
-    ActorCtx, Assignment, Caller, Intake, IntakeInput, MAX_CONTENT_LEN, Order, ReturnRecord,
-    SendBack, Suggestion, Supervision, SuspensionRecord, Visit, suggest_dispatch,
+    ActorCtx, Assignment, Caller, CustomerRating, Intake, IntakeInput, MAX_CONTENT_LEN, Order,
+    ReturnRecord, SendBack, Suggestion, Supervision, SuspensionRecord, Visit, suggest_dispatch,
+};
+pub use progress::{
+    CustomerStatus, CustomerStep, answer_is_final, customer_status, customer_step, customer_steps,
 };
 pub use repeat::{
     AppealKey, Appellant, DEFAULT_REPEAT_WINDOW_DAYS, MAX_REPEAT_WINDOW_DAYS, is_repeat,

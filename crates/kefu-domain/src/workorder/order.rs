@@ -301,6 +301,18 @@ pub struct Visit {
     pub comment: Option<String>,
 }
 
+/// The customer's own rating of the answer, given through the self-service portal (beside the
+/// centre's visit, which records what the customer said on the phone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRating {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The rating.
+    pub satisfaction: Satisfaction,
+    /// The customer's words.
+    pub comment: Option<String>,
+}
+
 /// The suggested host unit and department, with the rule that produced them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suggestion {
@@ -417,6 +429,8 @@ pub struct Order {
     pub reviewed_at: Option<DateTime<Utc>>,
     /// Every suspension, oldest first; at most the last one is open.
     pub suspensions: Vec<SuspensionRecord>,
+    /// The customer's own rating of this round's answer (self-service).
+    pub customer_rating: Option<CustomerRating>,
 }
 
 impl Order {
@@ -460,6 +474,7 @@ impl Order {
             arrived_at: None,
             reviewed_at: None,
             suspensions: Vec::new(),
+            customer_rating: None,
         }
     }
 

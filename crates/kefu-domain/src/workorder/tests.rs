@@ -103,6 +103,10 @@ fn other_supervisor() -> ActorCtx {
 fn admin() -> ActorCtx {
     actor(30, &[Role::Admin], unit(&[]), None)
 }
+/// The self-service portal's system account (at the top of the tree).
+fn portal() -> ActorCtx {
+    actor(40, &[Role::SelfService], unit(&[]), None)
+}
 
 fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default()

@@ -270,6 +270,8 @@ code_enum! {
         Suspend = ("suspend", "挂起", "Suspend"),
         /// 解挂: start the clock again.
         Resume = ("resume", "解除挂起", "Resume"),
+        /// 客户评价: the customer rates the answer through the self-service portal.
+        CustomerRate = ("customer_rate", "客户评价", "Customer rating"),
     }
 }
 

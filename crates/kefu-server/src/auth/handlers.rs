@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use kefu_domain::auth::{MAX_PASSWORD_LEN, Permission, Username, check_new_password};
+use kefu_domain::auth::{MAX_PASSWORD_LEN, Permission, Role, Username, check_new_password};
 use kefu_store::{Actor, NewAuditEntry, Session, Staff};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -169,6 +169,9 @@ pub async fn sign_in(
         Err(_) => None,
     };
     let (staff, phc) = match found {
+        // The self-service portal's system account never signs in, even with a password set
+        // by hand: it is treated as an unknown name (same work, same answer).
+        Some((staff, _)) if staff.roles.has(Role::SelfService) => (None, None),
         Some((staff, phc)) => (Some(staff), Some(phc)),
         None => (None, None),
     };
@@ -253,6 +256,7 @@ pub async fn me(caller: Caller) -> Json<MeResponse> {
         auth_method: match caller.method {
             AuthMethod::Session { .. } => "session",
             AuthMethod::ApiToken => "api_token",
+            AuthMethod::Portal => "portal",
         }
         .to_owned(),
     })

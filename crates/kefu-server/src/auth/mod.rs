@@ -34,6 +34,9 @@ pub enum AuthMethod {
     },
     /// An API token (`Authorization: Bearer kefu_…`).
     ApiToken,
+    /// The self-service portal's own account, acting for a customer on a public page (no
+    /// staff credential: the customer proved their phone or gave order number and phone).
+    Portal,
 }
 
 impl std::fmt::Debug for AuthMethod {
@@ -41,6 +44,7 @@ impl std::fmt::Debug for AuthMethod {
         f.write_str(match self {
             AuthMethod::Session { .. } => "Session",
             AuthMethod::ApiToken => "ApiToken",
+            AuthMethod::Portal => "Portal",
         })
     }
 }
@@ -177,6 +181,13 @@ pub async fn authenticate(
     if !caller.staff.active {
         return Err(ApiError::unauthenticated("this account is disabled"));
     }
+    // The portal's system account acts only through the self-service pages, never with a
+    // token or session of its own.
+    if caller.roles.has(kefu_domain::auth::Role::SelfService) {
+        return Err(ApiError::unauthenticated(
+            "the self-service portal's account cannot call the staff API",
+        ));
+    }
     parts.extensions.insert(caller.clone());
     Ok(caller)
 }
@@ -189,7 +200,7 @@ impl Caller {
             AuthMethod::Session { csrf_token, .. } => {
                 constant_time_eq(sent.as_bytes(), csrf_token.as_bytes())
             }
-            AuthMethod::ApiToken => false,
+            AuthMethod::ApiToken | AuthMethod::Portal => false,
         }
     }
 }

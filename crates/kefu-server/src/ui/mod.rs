@@ -9,6 +9,9 @@ mod order_text;
 mod order_view;
 mod orders;
 mod pages;
+mod selfservice;
+mod selfservice_page;
+mod selfservice_text;
 mod view;
 
 use axum::Router;
@@ -29,7 +32,8 @@ pub const UI_ROOT: &str = "/ui";
 
 /// The pages have no inline script or style and are never framed.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+     script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+     base-uri 'none'";
 
 /// The page routes, merged into the app next to the API.
 pub fn router() -> Router<AppState> {
@@ -58,6 +62,14 @@ pub fn router() -> Router<AppState> {
             get(pages::password_form).post(pages::password_submit),
         )
         .route("/ui/assets/kefu.css", get(stylesheet))
+        .route("/ui/assets/intake-hints.js", get(intake_hints_script))
+        // The customer self-service portal: public, no staff session.
+        .route("/self", get(selfservice::home))
+        .route("/self/lang/{code}", get(selfservice::switch_language))
+        .route("/self/code", axum::routing::post(selfservice::send_code))
+        .route("/self/appeal", axum::routing::post(selfservice::submit))
+        .route("/self/track", axum::routing::post(selfservice::track))
+        .route("/self/rate", axum::routing::post(selfservice::rate))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("content-security-policy"),
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -71,6 +83,18 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../assets/kefu.css"),
+    )
+        .into_response()
+}
+
+/// The live hints of the new-order form (a static file: the policy allows no inline script).
+async fn intake_hints_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/intake-hints.js"),
     )
         .into_response()
 }
@@ -92,13 +116,23 @@ impl FromRequestParts<AppState> for Viewer {
         match authenticate(parts, state, CsrfCheck::FormField).await {
             Ok(caller) => Ok(Viewer { caller, lang }),
             Err(_) => {
-                let back = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.as_str())
+                // A form posted after the session ended returns to the page it was on (the
+                // post itself is not replayed: what it would change may have changed).
+                let referer_path = parts
+                    .headers
+                    .get(header::REFERER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|r| r.find("/ui/").map(|i| r[i..].to_owned()));
+                let here = parts.uri.path_and_query().map(|p| p.as_str().to_owned());
+                let back = if parts.method == axum::http::Method::GET {
+                    here
+                } else {
+                    referer_path
+                };
+                let back = back
                     .filter(|p| is_local_page(p))
-                    .unwrap_or("/ui/workbench");
-                let target = format!("/ui/login?next={}", view::url_encode(back));
+                    .unwrap_or_else(|| "/ui/workbench".to_owned());
+                let target = format!("/ui/login?next={}", view::url_encode(&back));
                 Err(Redirect::to(&target).into_response())
             }
         }
@@ -107,7 +141,7 @@ impl FromRequestParts<AppState> for Viewer {
 
 /// Whether `path` is one of our pages: redirects only ever go there (no open redirect).
 pub fn is_local_page(path: &str) -> bool {
-    path.starts_with("/ui/")
+    (path.starts_with("/ui/") || path == "/self" || path.starts_with("/self?"))
         && !path.starts_with("//")
         && !path.contains("://")
         && !path.contains('\\')

@@ -168,12 +168,24 @@ pub struct OrderView {
     pub returns: Vec<String>,
     pub reply: Vec<(String, String)>,
     pub visit: String,
+    /// The customer's online rating: its heading and its text (empty when none).
+    pub customer_rating_label: String,
+    pub customer_rating: String,
     pub sla_class: String,
     pub sla_label: String,
     pub suspended: bool,
     pub masked: bool,
     pub deadlines: Vec<DeadlineRow>,
     pub timeline: Vec<StepRow>,
+}
+
+/// The label of a 1–5 score found in an event's details.
+fn score_label(lang: Lang, v: Option<&Value>) -> String {
+    v.and_then(Value::as_u64)
+        .and_then(|n| u8::try_from(n).ok())
+        .and_then(Satisfaction::from_score)
+        .map(|s| lang.pick(s.label_zh(), s.label_en()).to_owned())
+        .unwrap_or_default()
 }
 
 fn detail_text(lang: Lang, e: &EventDto, units: &HashMap<i64, String>, cat: &Catalogue) -> String {
@@ -203,6 +215,7 @@ fn detail_text(lang: Lang, e: &EventDto, units: &HashMap<i64, String>, cat: &Cat
                 .unwrap_or_default(),
             s("comment"),
         ],
+        "customer_rated" => vec![score_label(lang, d.get("satisfaction")), s("comment")],
         "replied" => vec![s("actions_taken"), s("result_and_feedback")],
         "assist_added" => vec![unit()],
         "flagged_major" => vec![s("detail")],
@@ -334,7 +347,29 @@ impl OrderView {
                         .and_then(Satisfaction::from_score)
                         .map(|s| lang.pick(s.label_zh(), s.label_en()))
                         .unwrap_or("");
-                    format!("{} {score}", vocab!(lang, ContactResult, &v.contact))
+                    let contact = vocab!(lang, ContactResult, &v.contact);
+                    if score.is_empty() {
+                        contact
+                    } else {
+                        format!("{contact} · {score}")
+                    }
+                })
+                .unwrap_or_default(),
+            customer_rating_label: lang
+                .pick(
+                    Action::CustomerRate.label_zh(),
+                    Action::CustomerRate.label_en(),
+                )
+                .to_owned(),
+            customer_rating: o
+                .customer_rating
+                .as_ref()
+                .map(|r| {
+                    let score = Satisfaction::from_score(r.satisfaction)
+                        .map(|s| lang.pick(s.label_zh(), s.label_en()))
+                        .unwrap_or("");
+                    let comment = r.comment.as_deref().map(|c| format!(" · {c}"));
+                    format!("{score}{}", comment.unwrap_or_default())
                 })
                 .unwrap_or_default(),
             sla_class,
@@ -410,6 +445,15 @@ impl OrderView {
 pub fn actions_for(o: &OrderDto, caller: &Caller) -> Vec<Action> {
     let fault_repair = o.appeal_type == AppealType::FaultRepair.code();
     let watching = o.supervisions.iter().any(|s| s.by == caller.staff.id.0);
+    // Agents and dispatchers reopen only for a dissatisfied customer (on the visit or online).
+    let dissatisfied = o
+        .visit
+        .as_ref()
+        .and_then(|v| v.satisfaction)
+        .into_iter()
+        .chain(o.customer_rating.as_ref().map(|r| r.satisfaction))
+        .any(|s| s <= 2);
+    let supervisor = caller.roles.has(kefu_domain::auth::Role::Supervisor);
     o.allowed_actions
         .iter()
         .filter_map(|a| Action::from_code(a))
@@ -421,6 +465,7 @@ pub fn actions_for(o: &OrderDto, caller: &Caller) -> Vec<Action> {
             Action::Arrive => fault_repair && o.sla.arrived_at.is_none(),
             Action::FlagMajor => o.major.is_none(),
             Action::Supervise => !watching,
+            Action::Reopen => supervisor || dissatisfied,
             _ => true,
         })
         .collect()

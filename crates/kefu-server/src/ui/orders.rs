@@ -44,6 +44,7 @@ pub struct ListQuery {
     repeat: Option<String>,
     assisting: Option<String>,
     unit: Option<String>,
+    sort: Option<String>,
     cursor: Option<String>,
 }
 
@@ -75,6 +76,7 @@ impl ListQuery {
             ("repeat", &self.repeat),
             ("assisting", &self.assisting),
             ("unit", &self.unit),
+            ("sort", &self.sort),
         ] {
             if let Some(v) = nonempty(v) {
                 parts.push(format!("{k}={}", url_encode(&v)));
@@ -106,9 +108,15 @@ impl ListQuery {
             customer_id: None,
             created_from: None,
             created_to: None,
+            sort: nonempty(&self.sort),
             limit: Some(PAGE_SIZE),
             cursor: self.cursor.clone(),
         }
+    }
+
+    /// Whether the list is in sort order `sort` (newest first unless asked otherwise).
+    fn sorted(&self, sort: &str) -> bool {
+        nonempty(&self.sort).as_deref().unwrap_or("newest") == sort
     }
 }
 
@@ -375,7 +383,7 @@ fn body_of(action: Action, f: &ActionForm, offset: chrono::FixedOffset) -> Resul
             put_text(&mut b, "comment", &f.comment);
         }
         Action::AddAssist => put_int(&mut b, "unit_id", &f.unit_id)?,
-        Action::Accept | Action::Archive | Action::Intake => {}
+        Action::Accept | Action::Archive | Action::Intake | Action::CustomerRate => {}
     }
     Ok(Value::Object(b))
 }
@@ -415,7 +423,8 @@ async fn run_action(
         Action::Arrive => w::arrive(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
         Action::Suspend => w::suspend(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
         Action::Resume => w::resume(st(), c(), p(), JsonBody(parse_body(body)?)).await?,
-        Action::Intake => return Err(ApiError::not_found("action")),
+        // Customers rate on the self-service portal, not through a staff page.
+        Action::Intake | Action::CustomerRate => return Err(ApiError::not_found("action")),
     };
     Ok(())
 }

@@ -32,7 +32,7 @@ impl TopBar {
         let staff = &viewer.caller.staff;
         let csrf = match &viewer.caller.method {
             crate::auth::AuthMethod::Session { csrf_token, .. } => csrf_token.clone(),
-            crate::auth::AuthMethod::ApiToken => String::new(),
+            crate::auth::AuthMethod::ApiToken | crate::auth::AuthMethod::Portal => String::new(),
         };
         TopBar {
             user: format!("{} ({})", staff.display_name, staff.username.as_str()),

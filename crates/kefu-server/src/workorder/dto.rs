@@ -228,6 +228,15 @@ pub struct VisitDto {
     pub comment: Option<String>,
 }
 
+/// The customer's own rating, given through the self-service portal.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerRatingDto {
+    pub at: DateTime<Utc>,
+    /// 1–5.
+    pub satisfaction: u8,
+    pub comment: Option<String>,
+}
+
 /// A work order as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrderDto {
@@ -270,6 +279,8 @@ pub struct OrderDto {
     pub send_backs: Vec<NoteDto>,
     pub visit_attempts: u32,
     pub visit: Option<VisitDto>,
+    /// The customer's online rating of this round's answer (self-service portal).
+    pub customer_rating: Option<CustomerRatingDto>,
     pub reopen_count: u32,
     pub archived_at: Option<DateTime<Utc>>,
     /// Whether the caller's phone is masked for this caller.
@@ -290,7 +301,7 @@ fn phone_view(phone: &str, unmasked: bool) -> String {
     }
 }
 
-fn major_dto(m: &MajorReason) -> MajorDto {
+pub(crate) fn major_dto(m: &MajorReason) -> MajorDto {
     let (rule, detail) = match m {
         MajorReason::SubCategory(c) => ("sub_category", c.as_str().to_owned()),
         MajorReason::Keyword(k) => ("keyword", k.clone()),
@@ -441,6 +452,11 @@ impl OrderDto {
                 .collect(),
             visit_attempts: o.visit_attempts,
             visit: o.visit.as_ref().map(visit_dto),
+            customer_rating: o.customer_rating.as_ref().map(|r| CustomerRatingDto {
+                at: r.at,
+                satisfaction: r.satisfaction.score(),
+                comment: r.comment.clone(),
+            }),
             reopen_count: o.reopen_count,
             archived_at: o.archived_at,
             personal_data_masked: !unmasked,
@@ -464,7 +480,7 @@ pub struct EventDto {
     pub action: Option<String>,
     /// opened, dispatched, reclassified, accepted, returned, chased, supervised, replied,
     /// approved, sent_back, visited, reopened, archived, assist_added, flagged_major,
-    /// contacted, arrived, suspended, resumed; and the sweep's `sla_warning`, `sla_overdue`,
+    /// contacted, arrived, suspended, resumed, customer_rated; and the sweep's `sla_warning`, `sla_overdue`,
     /// `sla_escalated_up` (actor 0, version 0: they do not change the order).
     pub kind: String,
     /// What the step recorded (members depend on `kind`; no personal data).
@@ -530,6 +546,13 @@ fn kind_details(k: &EventKind) -> (&'static str, Value) {
             json!({ "reason": reason.code(), "reason_zh": reason.label_zh(), "text": text }),
         ),
         EventKind::Resumed { note } => ("resumed", json!({ "note": note })),
+        EventKind::CustomerRated {
+            satisfaction,
+            comment,
+        } => (
+            "customer_rated",
+            json!({ "satisfaction": satisfaction.score(), "comment": comment }),
+        ),
     }
 }
 

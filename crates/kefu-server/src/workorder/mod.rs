@@ -15,6 +15,7 @@
 //! `OutOfScope` → 404 (existence is never leaked); `Invalid` → 400 naming every field.
 
 pub mod dto;
+pub mod preview;
 pub mod sla_dto;
 
 use axum::Json;
@@ -31,8 +32,8 @@ use kefu_domain::workorder::{
     IntakeInput, OrderNumber, Priority, State as OrderState, WorkOrderError, roles_for,
 };
 use kefu_store::{
-    Cursor, IntakeOptions, IntakeOutcome, NewAuditEntry, OrderFilter, Overdue, StoredAlert,
-    StoredEvent, StoredOrder, WorkOrderStoreError,
+    Cursor, IntakeOptions, IntakeOutcome, NewAuditEntry, OrderFilter, OrderSort, Overdue,
+    StoredAlert, StoredEvent, StoredOrder, WorkOrderStoreError,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -62,6 +63,7 @@ pub fn rule_error(e: WorkOrderError) -> ApiError {
         | WorkOrderError::AlreadySuspended
         | WorkOrderError::NotSuspended
         | WorkOrderError::AlreadyArrived
+        | WorkOrderError::AlreadyRated
         | WorkOrderError::NotFaultRepair
         | WorkOrderError::LimitReached { .. } => ApiError::new(ErrorCode::InvalidState, detail),
         WorkOrderError::RoleNotAllowed { .. }
@@ -384,6 +386,8 @@ pub struct OrderQuery {
     pub created_from: Option<String>,
     /// Taken before (RFC 3339).
     pub created_to: Option<String>,
+    /// `newest` (default), `oldest` or `due` (the nearest running deadline first).
+    pub sort: Option<String>,
     /// Page size, 1..=200 (default 50).
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
@@ -415,6 +419,7 @@ impl OrderQuery {
             customer_id: self.customer_id,
             created_from: self.created_from.clone(),
             created_to: self.created_to.clone(),
+            sort: self.sort.clone(),
             limit: self.limit,
             cursor: None,
         }
@@ -461,10 +466,23 @@ impl OrderQuery {
                 .ok(),
             None => None,
         };
+        let sort = match self.sort.as_deref().map(str::trim) {
+            None | Some("") | Some("newest") => OrderSort::Newest,
+            Some("oldest") => OrderSort::Oldest,
+            Some("due") => OrderSort::DueSoonest,
+            Some(other) => {
+                errors.push(FieldError::new(
+                    "sort",
+                    format!("'{other}' is not a sort order; use newest, oldest or due"),
+                ));
+                OrderSort::Newest
+            }
+        };
         if !errors.is_empty() {
             return Err(ApiError::validation(errors));
         }
         Ok(OrderFilter {
+            sort,
             state: st,
             appeal_type,
             unit,
@@ -545,7 +563,7 @@ pub async fn get_order(
 }
 
 /// Runs one command on the order at `version` and answers with the order after it.
-async fn act(
+pub(crate) async fn act(
     state: &AppState,
     caller: &Caller,
     number: &str,

@@ -30,7 +30,7 @@ fn openapi_document_snapshot() {
 
 /// The routes the app serves. `app()` builds its router only from the documented
 /// `OpenApiRouter`, so this list and the document must agree exactly.
-const ROUTES: [(&str, &str); 53] = [
+const ROUTES: [(&str, &str); 54] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
@@ -55,6 +55,7 @@ const ROUTES: [(&str, &str); 53] = [
     ("GET", "/api/v1/work-orders"),
     ("POST", "/api/v1/work-orders"),
     ("GET", "/api/v1/work-orders/{number}"),
+    ("POST", "/api/v1/work-orders/preview"),
     ("POST", "/api/v1/work-orders/{number}/dispatch"),
     ("POST", "/api/v1/work-orders/{number}/reclassify"),
     ("POST", "/api/v1/work-orders/{number}/accept"),

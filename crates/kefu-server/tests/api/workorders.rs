@@ -92,7 +92,7 @@ pub(crate) async fn ok(t: &TestApp, who: &str, o: &Value, action: &str, fields: 
     r.body
 }
 
-fn reply_fields() -> Value {
+pub(crate) fn reply_fields() -> Value {
     json!({
         "handled_at": Utc::now().to_rfc3339(),
         "handler": "张伟",

@@ -557,3 +557,117 @@ fn of_two_dispatchers_on_the_same_version_only_the_first_wins() {
         })
     );
 }
+
+fn rate(s: Satisfaction) -> Command {
+    Command::CustomerRate {
+        satisfaction: s,
+        comment: "处理及时".into(),
+    }
+}
+
+fn approved() -> Run {
+    let mut run = Run::complaint();
+    run.ok(dispatch_suggested(), &dispatcher());
+    run.ok(Command::Accept, &handler_a());
+    let now = run.now;
+    run.ok(Command::Reply(reply_input(now)), &handler_a());
+    run.ok(Command::Review(ReviewDecision::Approve), &reviewer());
+    run
+}
+
+#[test]
+fn the_customer_rates_an_approved_answer_once_and_the_timeline_replays() {
+    let mut run = approved();
+    run.ok(rate(Satisfaction::Satisfied), &portal());
+    let rating = run.order.customer_rating.clone();
+    assert_eq!(
+        rating
+            .as_ref()
+            .map(|r| (r.satisfaction, r.comment.as_deref())),
+        Some((Satisfaction::Satisfied, Some("处理及时")))
+    );
+    assert_eq!(
+        run.order.state,
+        State::Reviewed,
+        "rating does not replace the visit"
+    );
+    assert_eq!(
+        run.err(rate(Satisfaction::VerySatisfied), &portal()),
+        WorkOrderError::AlreadyRated
+    );
+    run.ok(visit(Satisfaction::Satisfied), &agent());
+    assert_eq!(replay(&run.timeline), Ok(run.order.clone()));
+}
+
+#[test]
+fn the_customer_cannot_rate_before_the_answer_is_approved_or_after_archive() {
+    let mut run = Run::complaint();
+    let e = run.err(rate(Satisfaction::Satisfied), &portal());
+    assert!(
+        matches!(e, WorkOrderError::IllegalTransition { .. }),
+        "{e:?}"
+    );
+    let mut run = visited(Satisfaction::Satisfied);
+    run.ok(Command::Archive, &agent());
+    let e = run.err(rate(Satisfaction::Satisfied), &portal());
+    assert!(
+        matches!(e, WorkOrderError::IllegalTransition { .. }),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn only_the_portal_rates_for_the_customer_and_it_takes_appeals() {
+    let mut run = approved();
+    let e = run.err(rate(Satisfaction::Satisfied), &agent());
+    assert!(matches!(e, WorkOrderError::RoleNotAllowed { .. }), "{e:?}");
+    let e = run.err(Command::Archive, &portal());
+    assert!(matches!(e, WorkOrderError::RoleNotAllowed { .. }), "{e:?}");
+    let opened = open(intake("complaint.outage", "停电"), &portal(), t0());
+    assert_eq!(opened.map(|e| e.actor), Ok(StaffId(40)));
+}
+
+#[test]
+fn a_dissatisfied_online_rating_lets_an_agent_reopen_and_clears_the_rating() {
+    let mut run = approved();
+    run.ok(rate(Satisfaction::VeryDissatisfied), &portal());
+    run.ok(visit(Satisfaction::Neutral), &agent());
+    run.ok(
+        Command::Reopen {
+            reason: "客户网上评价很不满意".into(),
+        },
+        &agent(),
+    );
+    assert_eq!(run.order.state, State::Reopened);
+    assert_eq!(run.order.customer_rating, None);
+    assert_eq!(replay(&run.timeline), Ok(run.order.clone()));
+}
+
+#[test]
+fn the_customer_sees_the_answer_steps_but_not_internal_ones() {
+    let mut run = approved();
+    run.ok(
+        Command::Chase {
+            note: "尽快".into(),
+        },
+        &agent(),
+    );
+    run.ok(rate(Satisfaction::Satisfied), &portal());
+    let steps: Vec<CustomerStep> = customer_steps(&run.timeline)
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            CustomerStep::Received,
+            CustomerStep::Assigned,
+            CustomerStep::Handling,
+            CustomerStep::Answered,
+            CustomerStep::Rated,
+        ]
+    );
+    assert_eq!(customer_status(run.order.state), CustomerStatus::Answered);
+    assert!(answer_is_final(run.order.state));
+    assert!(!answer_is_final(State::Replied));
+}

@@ -18,6 +18,7 @@ fn actors() -> Vec<ActorCtx> {
         supervisor(),
         other_supervisor(),
         admin(),
+        portal(),
     ]
 }
 
@@ -31,7 +32,7 @@ fn command(kind: u8, param: u8, now: DateTime<Utc>) -> Command {
         "原因说明"
     };
     let department = DepartmentKind::ALL[usize::from(param) % 3 + 2];
-    match kind % 18 {
+    match kind % 19 {
         0 => dispatch_to(pick_unit, department, reason),
         1 => dispatch_suggested(),
         2 => Command::Accept,
@@ -95,8 +96,12 @@ fn command(kind: u8, param: u8, now: DateTime<Utc>) -> Command {
             reason: SuspendReason::ALL[usize::from(param) % SuspendReason::ALL.len()],
             text: reason.into(),
         },
-        _ => Command::Resume {
+        17 => Command::Resume {
             note: reason.into(),
+        },
+        _ => Command::CustomerRate {
+            satisfaction: Satisfaction::ALL[usize::from(param) % Satisfaction::ALL.len()],
+            comment: reason.into(),
         },
     }
 }
@@ -121,6 +126,7 @@ fn kind_of(action: Action, param: u8) -> u8 {
         Action::Arrive => 15,
         Action::Suspend => 16,
         Action::Resume => 17,
+        Action::CustomerRate => 18,
     }
 }
 
@@ -146,6 +152,7 @@ fn natural_actor(action: Action, order: &Order, param: u8) -> ActorCtx {
         Action::Review => reviewer(),
         Action::Reopen if param.is_multiple_of(2) => agent(),
         Action::Reopen => supervisor(),
+        Action::CustomerRate => portal(),
         _ => dispatcher(),
     }
 }
@@ -185,6 +192,12 @@ fn check_invariants(o: &Order) {
     );
     assert_eq!(o.major.is_some(), o.priority == Priority::Major);
     assert_eq!(o.archived_at.is_some(), s == S::Archived);
+    if o.customer_rating.is_some() {
+        assert!(
+            matches!(s, S::Reviewed | S::Visited | S::Archived),
+            "rated in {s}"
+        );
+    }
     assert!(o.returns.len() <= MAX_RETURNS && o.assisting.len() <= MAX_ASSISTING_UNITS);
     if let Some(h) = &o.host {
         assert!(!o.assisting.contains(&h.unit), "host also assisting");

@@ -1,0 +1,12 @@
+-- Customer self-service (issue 8 item 8), SQLite. Append-only. One row per one-time code sent
+-- to a phone: only the SHA-256 of the code is kept; the last row of a phone is the live code.
+CREATE TABLE self_service_codes (
+    id          INTEGER PRIMARY KEY,
+    phone       TEXT    NOT NULL,
+    code_hash   BLOB    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    used_at     INTEGER
+);
+CREATE INDEX self_service_codes_phone ON self_service_codes (phone, id);
