@@ -18,7 +18,7 @@ use sqlx::SqliteConnection;
 
 use crate::audit::append_in;
 use crate::customer_insert::{
-    NewEvent, UNKNOWN_UNIT, duplicate_account, insert_children, insert_events, insert_new,
+    NewEvent, UNKNOWN_UNIT, duplicate_account, insert_children, insert_events, insert_unchecked,
     next_event_id, unit_paths,
 };
 use crate::customer_read::{complete, id_list};
@@ -130,7 +130,18 @@ async fn upsert_in(
     }
     let new_records: Vec<CustomerRecord> = fresh.iter().map(|(_, r)| r.clone()).collect();
     if !new_records.is_empty() {
-        let ids = insert_new(conn, &new_records, actor, now).await?;
+        let mut unit_ids: Vec<i64> = new_records.iter().map(|r| r.supply_unit_id.0).collect();
+        unit_ids.sort_unstable();
+        unit_ids.dedup();
+        let units = unit_paths(conn, unit_ids).await?;
+        if new_records
+            .iter()
+            .any(|r| !units.contains_key(&r.supply_unit_id.0))
+        {
+            return Err(UNKNOWN_UNIT);
+        }
+        // `existing` found every stored account of the batch: these are free.
+        let ids = insert_unchecked(conn, &new_records, &units, actor, now).await?;
         for ((i, _), id) in fresh.iter().zip(ids) {
             outcomes[*i] = Some(UpsertOutcome::Created(CustomerId(id)));
         }
@@ -182,6 +193,7 @@ async fn upsert_in(
                 kind: CustomerEventKind::Updated,
                 reason: None,
                 changes,
+                snapshot: None,
             });
         }
         insert_events(conn, &events, actor, now).await?;

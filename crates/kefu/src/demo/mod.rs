@@ -6,6 +6,7 @@
 //! customer's county as area code and a correct GB 11643 check character, companies a correct
 //! GB 32100 credit code.
 
+pub mod billing_file;
 pub mod customers;
 pub mod documents;
 pub mod names;
