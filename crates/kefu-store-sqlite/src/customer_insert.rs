@@ -284,14 +284,15 @@ pub(crate) async fn insert_new(
             return Err(duplicate_account(account));
         }
     }
-    insert_unchecked(conn, records, &units, actor, now).await
+    let records: Vec<&CustomerRecord> = records.iter().collect();
+    insert_unchecked(conn, &records, &units, actor, now).await
 }
 
 /// Inserts new customers whose supply units are in `units` and whose account numbers the
 /// caller has found free (a taken one still fails on the unique index: `Duplicate`).
 pub(crate) async fn insert_unchecked(
     conn: &mut SqliteConnection,
-    records: &[CustomerRecord],
+    records: &[&CustomerRecord],
     units: &HashMap<i64, String>,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -299,7 +300,8 @@ pub(crate) async fn insert_unchecked(
     let first = next_customer_id(conn).await?;
     let ids: Vec<i64> = (first..).take(records.len()).collect();
     let at = ms(now);
-    let rows: Vec<(i64, &CustomerRecord)> = ids.iter().copied().zip(records).collect();
+    let rows: Vec<(i64, &CustomerRecord)> =
+        ids.iter().copied().zip(records.iter().copied()).collect();
     let inserted = bulk_insert(
         conn,
         concat!(

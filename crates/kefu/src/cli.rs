@@ -64,6 +64,27 @@ pub enum Command {
     /// administrator sees it unless --unmasked; every export is audited).
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Generate a demo province (same seed and day → same data): org tree, logins, customers
+    /// and two years of work orders, into an empty store or as CSV files.
+    Demo(DemoArgs),
+}
+
+/// `kefu demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Customers to generate.
+    #[arg(long, default_value_t = 100_000)]
+    pub customers: usize,
+    /// Work orders over the past 24 months.
+    #[arg(long, default_value_t = 20_000)]
+    pub orders: usize,
+    /// Seed of the generators.
+    #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Write DIR/customers.csv (import layout) and DIR/orders.csv (export layout) instead of
+    /// loading the configured store.
+    #[arg(long, value_name = "DIR")]
+    pub csv: Option<PathBuf>,
 }
 
 /// `kefu export …`.

@@ -52,6 +52,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Import(ImportCommand::Customers(args)) => import::command(&config, args).await,
         Command::Export(cmd) => kefu::export::command(&config, cmd).await,
+        Command::Demo(args) => commands::demo(&config, args).await,
         Command::Bench(BenchCommand::Import(args)) => {
             let report = bench::import::import(bench::import::options(&cli, args)).await?;
             println!("{}", report.markdown());

@@ -10,8 +10,10 @@ pub mod billing_file;
 pub mod customers;
 pub mod documents;
 pub mod names;
+pub mod orders;
 pub mod org;
 pub mod places;
+pub mod province;
 
 use std::fmt::Write as _;
 
