@@ -263,8 +263,11 @@ impl CustomerImportStore for SqliteStore {
         .await;
         if large {
             // Give the memory back: the connection returns to the pool of a possibly long-lived
-            // process.
-            set_cache(&mut conn, crate::CACHE_KIB).await?;
+            // process. A failed batch reports its own error, not this one.
+            let reset = set_cache(&mut conn, crate::CACHE_KIB).await;
+            if result.is_ok() {
+                reset?;
+            }
         }
         result
     }
