@@ -4,8 +4,8 @@
 //! to its order. Loaded with `load_orders`.
 //!
 //! - **When**: days over the 24 months before `now`, busier on weekdays, in the summer heat
-//!   (July–August, air conditioners: more outages) and in one typhoon week each September, when
-//!   fault repairs dominate; within a day, mostly 08:00–22:00.
+//!   (July–August, air conditioners: more outages) and in a typhoon week in the last September
+//!   of the window, when fault repairs dominate; within a day, mostly 08:00–22:00.
 //! - **What**: fault repairs ~40 %, consultations ~30 %, then service requests, opinions,
 //!   complaints and the rest, each on a sub-category of the default catalogue; a few per cent
 //!   repeat an earlier appeal of the same caller on the same sub-category within 30 days; about
