@@ -258,6 +258,7 @@ impl CustomerStore for PgStore {
             kind: CustomerEventKind::Updated,
             reason: None,
             changes,
+            snapshot: None,
         };
         insert_events(&mut tx, &[event], actor, now).await?;
         append_in(
@@ -327,6 +328,7 @@ impl CustomerStore for PgStore {
                 old: current.status.code().to_owned(),
                 new: status.code().to_owned(),
             }],
+            snapshot: None,
         };
         insert_events(&mut tx, &[event], actor, now).await?;
         append_in(

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use kefu_domain::customer::{CustomerRecord, FieldChange};
+use kefu_store::customer_snapshot::encode_created;
 use kefu_store::{Actor, CustomerEventKind, StoreError};
 use sqlx::PgConnection;
 
@@ -43,6 +44,9 @@ pub(crate) struct NewEvent {
     pub(crate) kind: CustomerEventKind,
     pub(crate) reason: Option<String>,
     pub(crate) changes: Vec<FieldChange>,
+    /// A `Created` event's fields as one text (`kefu_store::customer_snapshot`), instead of
+    /// change rows.
+    pub(crate) snapshot: Option<String>,
 }
 
 pub(crate) async fn insert_events(
@@ -53,18 +57,30 @@ pub(crate) async fn insert_events(
 ) -> Result<(), StoreError> {
     let ids = reserve_ids(conn, RESERVE_EVENT_IDS, events.len()).await?;
     sqlx::query(
-        "INSERT INTO customer_events (id, customer_id, at, staff_id, actor, kind, reason) \
-         SELECT id, customer_id, $5, $6, $7, kind, reason \
-         FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[]) \
-              AS u(id, customer_id, kind, reason)",
+        "INSERT INTO customer_events \
+         (id, customer_id, at, staff_id, actor, kind, reason, snapshot) \
+         SELECT id, customer_id, $5, $6, $7, kind, reason, snapshot \
+         FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $8::text[]) \
+              AS u(id, customer_id, kind, reason, snapshot)",
     )
     .bind(&ids)
     .bind(events.iter().map(|e| e.customer_id).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.kind.code()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.reason.clone()).collect::<Vec<_>>())
+    .bind(
+        events
+            .iter()
+            .map(|e| e.reason.as_deref())
+            .collect::<Vec<_>>(),
+    )
     .bind(at)
     .bind(actor.staff_id().map(|s| s.0))
     .bind(actor.label())
+    .bind(
+        events
+            .iter()
+            .map(|e| e.snapshot.as_deref())
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut *conn)
     .await
     .map_err(db)?;
@@ -81,6 +97,9 @@ pub(crate) async fn insert_events(
             olds.push(c.old.as_str());
             news.push(c.new.as_str());
         }
+    }
+    if event_ids.is_empty() {
+        return Ok(());
     }
     sqlx::query(
         "INSERT INTO customer_event_changes (event_id, position, field, old_value, new_value) \
@@ -192,20 +211,6 @@ pub(crate) async fn delete_children(conn: &mut PgConnection, id: i64) -> Result<
             .map_err(db)?;
     }
     Ok(())
-}
-
-/// The `Created` event's changes: every non-empty field, from "".
-pub(crate) fn created_changes(record: &CustomerRecord) -> Vec<FieldChange> {
-    record
-        .field_texts()
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(field, new)| FieldChange {
-            field: field.to_owned(),
-            old: String::new(),
-            new,
-        })
-        .collect()
 }
 
 /// Paths of the given units that exist (one query).
@@ -383,7 +388,8 @@ pub(crate) async fn insert_new(
             customer_id: *id,
             kind: CustomerEventKind::Created,
             reason: None,
-            changes: created_changes(r),
+            changes: Vec::new(),
+            snapshot: Some(encode_created(r)),
         })
         .collect();
     insert_events(conn, &events, actor, now).await?;

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kefu_domain::customer::{FieldChange, SpecialDate, window_keys};
 use kefu_domain::ids::{CustomerId, StaffId};
 use kefu_domain::org::OrgPath;
+use kefu_store::customer_snapshot::decode_created;
 use kefu_store::{
     Customer, CustomerEvent, CustomerEventKind, CustomerLookup, Page, PageRequest, SpecialDateHit,
     StoreError,
@@ -169,6 +170,7 @@ struct EventRow {
     actor: String,
     kind: String,
     reason: Option<String>,
+    snapshot: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -198,8 +200,8 @@ pub(crate) async fn history(
         return Err(StoreError::NotFound { entity: "customer" });
     }
     let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT id, customer_id, at, staff_id, actor, kind, reason FROM customer_events \
-         WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        "SELECT id, customer_id, at, staff_id, actor, kind, reason, snapshot \
+         FROM customer_events WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3",
     )
     .bind(id.0)
     .bind(page.after_id())
@@ -208,8 +210,13 @@ pub(crate) async fn history(
     .await
     .map_err(db)?;
     let mut changes: HashMap<i64, Vec<FieldChange>> = HashMap::new();
-    if !rows.is_empty() {
-        let event_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    // Creation snapshots carry their own fields; only other events have change rows.
+    let event_ids: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.snapshot.is_none())
+        .map(|r| r.id)
+        .collect();
+    if !event_ids.is_empty() {
         let change_rows: Vec<ChangeRow> = sqlx::query_as(
             "SELECT event_id, field, old_value, new_value FROM customer_event_changes \
              WHERE event_id = ANY($1) ORDER BY event_id, position",
@@ -242,8 +249,11 @@ pub(crate) async fn history(
                     &r.kind,
                     CustomerEventKind::from_code,
                 )?,
+                changes: match &r.snapshot {
+                    Some(text) => decode_created(r.id, text)?,
+                    None => changes.remove(&r.id).unwrap_or_default(),
+                },
                 reason: r.reason,
-                changes: changes.remove(&r.id).unwrap_or_default(),
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

@@ -18,9 +18,9 @@ use sqlx::PgConnection;
 
 use crate::audit::append_in;
 use crate::customer::refresh_statistics;
+use crate::customer_copy::copy_new;
 use crate::customer_insert::{
-    CHUNK, NewEvent, UNKNOWN_UNIT, duplicate_account, insert_children, insert_events, insert_new,
-    unit_paths,
+    CHUNK, NewEvent, UNKNOWN_UNIT, duplicate_account, insert_children, insert_events, unit_paths,
 };
 use crate::customer_read::complete;
 use crate::rows::{CustomerRow, customer_columns};
@@ -146,7 +146,7 @@ async fn upsert_in(
         if !fresh.is_empty() {
             let new_records: Vec<CustomerRecord> =
                 fresh.iter().map(|i| chunk[*i].clone()).collect();
-            let ids = insert_new(conn, &new_records, &mut HashSet::new(), actor, now).await?;
+            let ids = copy_new(conn, &new_records, actor, now).await?;
             for (i, id) in fresh.iter().zip(ids) {
                 outcomes[offset + i] = Some(UpsertOutcome::Created(CustomerId(id)));
             }
@@ -197,6 +197,7 @@ async fn upsert_in(
                 kind: CustomerEventKind::Updated,
                 reason: None,
                 changes,
+                snapshot: None,
             });
         }
         insert_events(conn, &events, actor, now).await?;
@@ -239,5 +240,16 @@ impl CustomerImportStore for PgStore {
         tx.commit().await.map_err(db)?;
         refresh_statistics(self, UpsertCounts::of(&outcomes).created as usize).await;
         Ok(outcomes)
+    }
+
+    async fn after_import(&self) -> Result<(), StoreError> {
+        sqlx::query(
+            "ANALYZE customers, customer_phones, customer_tags, customer_special_dates, \
+             customer_events",
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
     }
 }

@@ -12,6 +12,7 @@ mod board;
 mod calendar;
 mod catalogue;
 mod customer;
+mod customer_copy;
 mod customer_insert;
 mod customer_read;
 mod customer_upsert;

@@ -213,6 +213,7 @@ impl CustomerStore for SqliteStore {
             kind: CustomerEventKind::Updated,
             reason: None,
             changes,
+            snapshot: None,
         };
         insert_events(&mut tx, &[event], actor, now).await?;
         append_in(
@@ -283,6 +284,7 @@ impl CustomerStore for SqliteStore {
                 old: current.status.code().to_owned(),
                 new: status.code().to_owned(),
             }],
+            snapshot: None,
         };
         insert_events(&mut tx, &[event], actor, now).await?;
         append_in(

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use kefu_domain::customer::{CustomerRecord, CustomerStatus, FieldChange};
+use kefu_store::customer_snapshot::encode_created;
 use kefu_store::{Actor, CustomerEventKind, StoreError};
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -57,6 +58,9 @@ pub(crate) struct NewEvent {
     pub(crate) kind: CustomerEventKind,
     pub(crate) reason: Option<String>,
     pub(crate) changes: Vec<FieldChange>,
+    /// A `Created` event's fields as one text (`kefu_store::customer_snapshot`), instead of
+    /// change rows.
+    pub(crate) snapshot: Option<String>,
 }
 
 pub(crate) async fn insert_events(
@@ -70,8 +74,9 @@ pub(crate) async fn insert_events(
     let at = ms(at);
     bulk_insert(
         conn,
-        "INSERT INTO customer_events (id, customer_id, at, staff_id, actor, kind, reason) ",
-        7,
+        "INSERT INTO customer_events \
+         (id, customer_id, at, staff_id, actor, kind, reason, snapshot) ",
+        8,
         events,
         |b, e| {
             b.push_bind(e.id)
@@ -80,7 +85,8 @@ pub(crate) async fn insert_events(
                 .push_bind(staff_id)
                 .push_bind(label.clone())
                 .push_bind(e.kind.code())
-                .push_bind(e.reason.clone());
+                .push_bind(e.reason.clone())
+                .push_bind(e.snapshot.clone());
         },
     )
     .await
@@ -199,20 +205,6 @@ pub(crate) async fn delete_children(
     Ok(())
 }
 
-/// The `Created` event's changes: every non-empty field, from "".
-pub(crate) fn created_changes(record: &CustomerRecord) -> Vec<FieldChange> {
-    record
-        .field_texts()
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(field, new)| FieldChange {
-            field: field.to_owned(),
-            old: String::new(),
-            new,
-        })
-        .collect()
-}
-
 /// Paths of the given units that exist (one query).
 pub(crate) async fn unit_paths(
     conn: &mut SqliteConnection,
@@ -292,10 +284,24 @@ pub(crate) async fn insert_new(
             return Err(duplicate_account(account));
         }
     }
+    let records: Vec<&CustomerRecord> = records.iter().collect();
+    insert_unchecked(conn, &records, &units, actor, now).await
+}
+
+/// Inserts new customers whose supply units are in `units` and whose account numbers the
+/// caller has found free (a taken one still fails on the unique index: `Duplicate`).
+pub(crate) async fn insert_unchecked(
+    conn: &mut SqliteConnection,
+    records: &[&CustomerRecord],
+    units: &HashMap<i64, String>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
     let first = next_customer_id(conn).await?;
     let ids: Vec<i64> = (first..).take(records.len()).collect();
     let at = ms(now);
-    let rows: Vec<(i64, &CustomerRecord)> = ids.iter().copied().zip(records).collect();
+    let rows: Vec<(i64, &CustomerRecord)> =
+        ids.iter().copied().zip(records.iter().copied()).collect();
     let inserted = bulk_insert(
         conn,
         concat!(
@@ -352,7 +358,8 @@ pub(crate) async fn insert_new(
             customer_id: *id,
             kind: CustomerEventKind::Created,
             reason: None,
-            changes: created_changes(r),
+            changes: Vec::new(),
+            snapshot: Some(encode_created(r)),
         })
         .collect();
     insert_events(conn, &events, actor, now).await?;

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use kefu_domain::customer::{FieldChange, window_keys};
 use kefu_domain::ids::{CustomerId, StaffId};
 use kefu_domain::org::OrgPath;
+use kefu_store::customer_snapshot::decode_created;
 use kefu_store::{
     Customer, CustomerEvent, CustomerEventKind, CustomerLookup, Page, PageRequest, SpecialDateHit,
     StoreError,
@@ -187,6 +188,7 @@ struct EventRow {
     actor: String,
     kind: String,
     reason: Option<String>,
+    snapshot: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -216,8 +218,8 @@ pub(crate) async fn history(
         return Err(StoreError::NotFound { entity: "customer" });
     }
     let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT id, customer_id, at, staff_id, actor, kind, reason FROM customer_events \
-         WHERE customer_id = ? AND id > ? ORDER BY id LIMIT ?",
+        "SELECT id, customer_id, at, staff_id, actor, kind, reason, snapshot \
+         FROM customer_events WHERE customer_id = ? AND id > ? ORDER BY id LIMIT ?",
     )
     .bind(id.0)
     .bind(page.after_id())
@@ -226,12 +228,18 @@ pub(crate) async fn history(
     .await
     .map_err(db)?;
     let mut changes: HashMap<i64, Vec<FieldChange>> = HashMap::new();
-    if !rows.is_empty() {
+    // Creation snapshots carry their own fields; only other events have change rows.
+    let with_rows: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.snapshot.is_none())
+        .map(|r| r.id)
+        .collect();
+    if !with_rows.is_empty() {
         let change_rows: Vec<ChangeRow> = sqlx::query_as(
             "SELECT event_id, field, old_value, new_value FROM customer_event_changes \
              WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY event_id, position",
         )
-        .bind(id_list(rows.iter().map(|r| r.id)))
+        .bind(id_list(with_rows))
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
@@ -259,8 +267,11 @@ pub(crate) async fn history(
                     &r.kind,
                     CustomerEventKind::from_code,
                 )?,
+                changes: match &r.snapshot {
+                    Some(text) => decode_created(r.id, text)?,
+                    None => changes.remove(&r.id).unwrap_or_default(),
+                },
                 reason: r.reason,
-                changes: changes.remove(&r.id).unwrap_or_default(),
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

@@ -43,7 +43,7 @@ use sqlx::{Sqlite, Transaction};
 /// How long a writer waits for another writer's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Page cache per connection, in KiB.
-const CACHE_KIB: u32 = 32 * 1024;
+pub(crate) const CACHE_KIB: u32 = 32 * 1024;
 /// Connections in the pool (WAL lets readers run beside the one writer).
 const MAX_CONNECTIONS: u32 = 8;
 

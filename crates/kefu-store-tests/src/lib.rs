@@ -82,6 +82,7 @@ macro_rules! store_tests {
             batch_create_is_all_or_nothing,
             upsert_creates_then_updates_by_account_number,
             upsert_batch_is_all_or_nothing,
+            imported_customer_reads_back_with_its_creation_snapshot,
             phone_lookup_finds_every_customer_sharing_the_number,
             account_and_id_number_lookups_are_exact,
             name_prefix_matches_chinese_prefixes_only,

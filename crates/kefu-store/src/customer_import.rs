@@ -67,4 +67,12 @@ pub trait CustomerImportStore {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Vec<UpsertOutcome>, StoreError>;
+
+    /// Called once after an import stored rows: brings what the database keeps about its
+    /// tables up to date after a bulk change (PostgreSQL: the planner statistics of the
+    /// customer tables, which a server with autovacuum off never refreshes by itself, so
+    /// look-ups would keep the plans of an empty archive). Nothing to do by default.
+    async fn after_import(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

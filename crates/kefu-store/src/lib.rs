@@ -18,6 +18,7 @@ pub mod catalogue;
 pub mod catalogue_codec;
 pub mod customer;
 pub mod customer_import;
+pub mod customer_snapshot;
 pub mod decode;
 pub mod error;
 pub mod org;

@@ -60,6 +60,90 @@ pub enum Command {
     /// Time limits of work orders: run the sweep once.
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// Export customers or work orders as CSV or Excel, streamed (personal data masked as an
+    /// administrator sees it unless --unmasked; every export is audited).
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Generate a demo province (same seed and day → same data): org tree, logins, customers
+    /// and two years of work orders, into an empty store or as CSV files.
+    Demo(DemoArgs),
+}
+
+/// `kefu demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Customers to generate.
+    #[arg(long, default_value_t = 100_000)]
+    pub customers: usize,
+    /// Work orders over the past 24 months.
+    #[arg(long, default_value_t = 20_000)]
+    pub orders: usize,
+    /// Seed of the generators.
+    #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Write DIR/customers.csv (import layout) and DIR/orders.csv (export layout) instead of
+    /// loading the configured store.
+    #[arg(long, value_name = "DIR")]
+    pub csv: Option<PathBuf>,
+}
+
+/// `kefu export …`.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The customer archive, in the columns `kefu import customers` reads (plus 状态).
+    Customers(ExportCustomersArgs),
+    /// Work orders, newest first.
+    Orders(ExportOrdersArgs),
+}
+
+/// What every export takes.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The file to write (`-` = standard output, CSV only).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+    /// The format [default: xlsx for a .xlsx file, else csv].
+    #[arg(long, value_enum)]
+    pub format: Option<crate::export::OutputFormat>,
+    /// The encoding of a CSV file: utf-8 (with BOM) or gbk (written as GB18030).
+    #[arg(long, value_enum, default_value = "utf-8")]
+    pub encoding: crate::export::OutputEncoding,
+    /// Only this org unit and the units below it (default: the whole tree).
+    #[arg(long, value_name = "CODE")]
+    pub unit: Option<String>,
+    /// Write document numbers, phones and callers' names in clear (audited as a personal-data
+    /// export).
+    #[arg(long)]
+    pub unmasked: bool,
+}
+
+/// `kefu export customers`.
+#[derive(Debug, Args)]
+pub struct ExportCustomersArgs {
+    #[command(flatten)]
+    pub export: ExportArgs,
+    /// Retired customers too.
+    #[arg(long)]
+    pub include_retired: bool,
+}
+
+/// `kefu export orders`.
+#[derive(Debug, Args)]
+pub struct ExportOrdersArgs {
+    #[command(flatten)]
+    pub export: ExportArgs,
+    /// Only orders in this state (pending_dispatch, dispatched, …, archived).
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// Only orders of this appeal type (fault_repair, complaint, …).
+    #[arg(long, value_name = "TYPE")]
+    pub appeal_type: Option<String>,
+    /// Taken on or after this centre date (2026-02-13).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Taken on or before this centre date (2026-02-13).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
 }
 
 /// `kefu sla …`.
@@ -294,6 +378,30 @@ pub enum BenchCommand {
     /// The store is chosen as for `phone-lookup`: a temporary SQLite file, or with
     /// `--database-url postgres://…` a new schema `kefu_bench_<ms>` dropped afterwards.
     Sweep(SweepArgs),
+    /// Customer import (issue 6): N demo customers written as a billing-system CSV, loaded by
+    /// the database's own bulk load (`sqlite3 .import` / `COPY` into a bare table) as baseline,
+    /// then by `kefu import customers` into a fresh store with the demo org tree.
+    ///
+    /// The store is chosen as for `phone-lookup`: a temporary SQLite file, or with
+    /// `--database-url postgres://…` a new schema `kefu_bench_<ms>` dropped afterwards.
+    Import(ImportBenchArgs),
+}
+
+/// `kefu bench import`.
+#[derive(Debug, Args)]
+pub struct ImportBenchArgs {
+    /// Customers in the generated file.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub customers: usize,
+    /// A quick run of 100 000 customers (overrides --customers).
+    #[arg(long)]
+    pub quick: bool,
+    /// Rows per store transaction of the import.
+    #[arg(long, value_name = "N", default_value_t = crate::import::DEFAULT_BATCH)]
+    pub batch_size: usize,
+    /// Seed of the customer generator.
+    #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+    pub seed: u64,
 }
 
 /// `kefu bench sweep`.

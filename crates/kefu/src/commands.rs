@@ -298,3 +298,30 @@ pub async fn list_users(config: &Config, args: &ListUsersArgs) -> anyhow::Result
     }
     Ok(())
 }
+
+/// `kefu demo`: a demo province into the configured (empty) store, or as CSV files.
+pub async fn demo(config: &Config, args: &crate::cli::DemoArgs) -> anyhow::Result<()> {
+    use crate::demo::province::{self, MAX_ORDERS, ProvinceOptions};
+    let opts = ProvinceOptions {
+        seed: args.seed,
+        customers: args.customers.min(demo::MAX_CUSTOMERS),
+        orders: args.orders.min(MAX_ORDERS),
+    };
+    let started = std::time::Instant::now();
+    let now = chrono::Utc::now();
+    let report = match &args.csv {
+        Some(dir) => {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || province::write_csv(&dir, opts, now)).await??
+        }
+        None => {
+            let store = db::open_migrated(&config.database).await?;
+            province::load(store.as_ref(), opts, now, &hash_password).await?
+        }
+    };
+    print!("{}", report.text(started.elapsed().as_secs_f64()));
+    if args.csv.is_none() {
+        println!("{}", demo::logins_table());
+    }
+    Ok(())
+}

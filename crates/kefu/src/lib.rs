@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod orders;
 pub mod sla;

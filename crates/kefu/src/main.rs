@@ -57,6 +57,13 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import(ImportCommand::Customers(args)) => import::command(&config, args).await,
+        Command::Export(cmd) => kefu::export::command(&config, cmd).await,
+        Command::Demo(args) => commands::demo(&config, args).await,
+        Command::Bench(BenchCommand::Import(args)) => {
+            let report = bench::import::import(bench::import::options(&cli, args)).await?;
+            println!("{}", report.markdown());
+            Ok(())
+        }
         Command::Bench(BenchCommand::Sweep(args)) => {
             let report = bench::sweep::sweep(bench::sweep::options(&cli, args)).await?;
             println!("{}", report.markdown());

@@ -22,7 +22,7 @@ pub const MAX_LIST: u32 = 10_000;
 const CENTRE_OFFSET_HOURS: i64 = 8;
 
 /// The subtree to read: `--unit CODE`, else the whole tree (the root of unit 1's tree).
-async fn scope(store: &dyn Store, unit: Option<&str>) -> anyhow::Result<OrgPath> {
+pub(crate) async fn scope(store: &dyn Store, unit: Option<&str>) -> anyhow::Result<OrgPath> {
     if let Some(raw) = unit {
         let code = OrgCode::parse(raw).map_err(|e| anyhow::anyhow!("--unit: {}", e.reason))?;
         let unit = store
@@ -47,7 +47,10 @@ fn local(at: DateTime<Utc>) -> String {
 }
 
 /// Unit id → code, for the units in `scope`.
-async fn unit_codes(store: &dyn Store, scope: &OrgPath) -> anyhow::Result<HashMap<i64, String>> {
+pub(crate) async fn unit_codes(
+    store: &dyn Store,
+    scope: &OrgPath,
+) -> anyhow::Result<HashMap<i64, String>> {
     Ok(store
         .list_org_units(scope)
         .await?

@@ -9,6 +9,7 @@
 //! agent with a credential, the real server and keep-alive clients. `kefu bench sweep` (in
 //! `sweep`, orders from `sweep_gen`) uses only the fresh store.
 
+pub mod import;
 pub mod intake;
 pub mod measure;
 pub mod sweep;

@@ -6,11 +6,14 @@
 //! customer's county as area code and a correct GB 11643 check character, companies a correct
 //! GB 32100 credit code.
 
+pub mod billing_file;
 pub mod customers;
 pub mod documents;
 pub mod names;
+pub mod orders;
 pub mod org;
 pub mod places;
+pub mod province;
 
 use std::fmt::Write as _;
 

@@ -23,7 +23,7 @@ pub use run::{command, import};
 pub use source::{EncodingChoice, Format};
 
 /// Rows per store transaction, unless `--batch-size` says otherwise.
-pub const DEFAULT_BATCH: usize = 5_000;
+pub const DEFAULT_BATCH: usize = 20_000;
 
 /// An import that could not run, or stopped. Each message says what to do.
 #[derive(Debug, thiserror::Error)]

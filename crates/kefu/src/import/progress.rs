@@ -16,6 +16,7 @@ pub struct Progress {
     last_line: Instant,
     total: u64,
     unit: &'static str,
+    quiet: bool,
 }
 
 impl Progress {
@@ -37,6 +38,7 @@ impl Progress {
             last_line: now,
             total,
             unit,
+            quiet,
         }
     }
 
@@ -47,7 +49,7 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.set_position(done);
             bar.set_message(format!("{rows} 行 rows, {rate:.0} 行/秒 rows/s"));
-        } else if self.last_line.elapsed() >= PLAIN_EVERY {
+        } else if !self.quiet && self.last_line.elapsed() >= PLAIN_EVERY {
             self.last_line = Instant::now();
             let share = if self.total == 0 {
                 100.0

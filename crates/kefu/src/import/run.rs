@@ -325,6 +325,9 @@ async fn pass(
     if let Some(e) = failure {
         return Err(e);
     }
+    if stored.created + stored.updated > 0 {
+        store.after_import().await?;
+    }
     Ok(Summary {
         rows: stats.rows,
         valid: stats.valid,

@@ -27,7 +27,7 @@ fn database(backend: &Backend) -> Database {
 }
 
 /// Two orders in county 330106: one pending, one dispatched. Returns their numbers.
-async fn seed(backend: &Backend) -> (String, String) {
+pub(crate) async fn seed(backend: &Backend) -> (String, String) {
     let store = kefu::db::open_migrated(&database(backend))
         .await
         .expect("store");
