@@ -60,6 +60,7 @@ test('the dispatcher dispatches, the county returns, the dispatcher sends it aga
   await page.goto(`${kefu.url}/ui/orders?state=pending_dispatch`);
   assert.match(await page.textContent('[data-testid=orders]'), new RegExp(number));
   await open(page);
+  assert.match(await page.textContent('[data-testid=suggestion-basis]'), /by territory, .* \(the customer's supply unit\) hosts/);
   await page.click('[data-testid=form-dispatch] button[type=submit]');
   assert.equal(await state(page), 'Dispatched');
   await context.close();

@@ -83,6 +83,7 @@ test('the dispatcher finds it in the queue and dispatches it as suggested', asyn
   await openOrder(page);
   const suggested = await page.$eval('[data-testid=form-dispatch] select[name=unit_id]', (s) => s.selectedOptions[0].textContent);
   assert.match(suggested, /西湖.*建议/);
+  assert.match(await page.textContent('[data-testid=suggestion-basis]'), /属地管理——[^；]*西湖[^；]*（客户的供电单位）承办；谁主管、谁处理——“.+”由.+处理/);
   await page.click('[data-testid=form-dispatch] button[type=submit]');
   assert.equal(await state(page), '已派单');
   assert.match(await page.textContent('[data-testid=order-host]'), /西湖/);

@@ -449,6 +449,8 @@ struct OrderPage {
     sub_categories: Vec<Choice>,
     suggested_unit: String,
     suggested_department: String,
+    /// Why the suggestion is what it is (the five principles, in the viewer's language).
+    suggestion_basis: String,
     now_local: String,
     simple_forms: Vec<SimpleForm>,
     l: Lang,
@@ -639,6 +641,7 @@ async fn order_page(
             .map(|u| u.to_string())
             .unwrap_or_default(),
         suggested_department: d.department.clone(),
+        suggestion_basis: suggestion_basis(lang, d, &units, &cat),
         now_local: chrono::Utc::now()
             .with_timezone(&state.config.utc_offset)
             .format("%Y-%m-%dT%H:%M")
@@ -1083,6 +1086,53 @@ fn xlsx(
         }
     }
     book.save_to_buffer()
+}
+
+/// The five principles behind the dispatch suggestion, as the dispatcher reads them: which unit
+/// hosts by territory and why, and which department the sub-category names.
+fn suggestion_basis(
+    lang: Lang,
+    d: &workorder::dto::OrderDto,
+    units: &HashMap<i64, String>,
+    cat: &kefu_domain::workorder::Catalogue,
+) -> String {
+    let unit = d
+        .caller
+        .territory_unit_id
+        .and_then(|id| units.get(&id).cloned())
+        .unwrap_or_else(|| "—".to_owned());
+    let identified = d.caller.customer_id.is_some();
+    let sub = kefu_domain::workorder::SubCategoryCode::parse(&d.sub_category)
+        .ok()
+        .and_then(|code| cat.get(&code).cloned());
+    let department = DepartmentKind::ALL
+        .iter()
+        .find(|k| k.code() == d.department);
+    match lang {
+        Lang::Zh => format!(
+            "依据五项原则：属地管理——{unit}（{}）承办；谁主管、谁处理——“{}”由{}处理。",
+            if identified {
+                "客户的供电单位"
+            } else {
+                "来电地址所属单位"
+            },
+            sub.as_ref()
+                .map_or(d.sub_category.as_str(), |s| s.name_zh.as_str()),
+            department.map_or(d.department.as_str(), |k| k.label_zh()),
+        ),
+        Lang::En => format!(
+            "Five principles: by territory, {unit} ({}) hosts; whoever is in charge handles: \
+             \u{201c}{}\u{201d} goes to {}.",
+            if identified {
+                "the customer's supply unit"
+            } else {
+                "the unit owning the caller's address"
+            },
+            sub.as_ref()
+                .map_or(d.sub_category.as_str(), |s| s.name_en.as_str()),
+            department.map_or(d.department.as_str(), |k| k.label_en()),
+        ),
+    }
 }
 
 #[cfg(test)]
