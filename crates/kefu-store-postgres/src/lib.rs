@@ -18,6 +18,7 @@ mod customer_upsert;
 mod migrate;
 mod org;
 mod rows;
+mod search;
 mod sla;
 mod staff;
 pub mod testing;
@@ -49,6 +50,8 @@ pub struct PgStore {
     pool: PgPool,
     /// The group-committing intake writer (one task per store, shared by clones).
     intakes: Arc<IntakeQueue<workorder_intake::PgIntakeWriter>>,
+    /// The segmenter of the search index (`search`), shared by clones.
+    text: Arc<kefu_text::SharedSegmenter>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -130,6 +133,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             intakes: Arc::new(IntakeQueue::new(writer)),
+            text: Arc::default(),
         })
     }
 

@@ -17,6 +17,7 @@ mod customer_upsert;
 mod migrate;
 mod org;
 mod rows;
+mod search;
 mod sla;
 mod staff;
 pub mod testing;
@@ -52,6 +53,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The group-committing intake writer (one task per store, shared by clones).
     intakes: Arc<IntakeQueue<workorder_intake::SqliteIntakeWriter>>,
+    /// The segmenter of the search index (`search`), shared by clones.
+    text: Arc<kefu_text::SharedSegmenter>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -101,6 +104,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             intakes: Arc::new(IntakeQueue::new(writer)),
+            text: Arc::default(),
         })
     }
 

@@ -19,6 +19,7 @@ pub mod customer_import;
 pub mod fixtures;
 pub mod lookup;
 pub mod org;
+pub mod search;
 pub mod sla;
 pub mod staff;
 pub mod workorder;
@@ -36,6 +37,7 @@ pub use customer::*;
 pub use customer_import::*;
 pub use lookup::*;
 pub use org::*;
+pub use search::*;
 pub use sla::*;
 pub use staff::*;
 pub use workorder::*;
@@ -123,6 +125,12 @@ macro_rules! store_tests {
             loaded_orders_read_back_equal,
             intake_after_a_load_gets_the_next_number,
             bad_load_writes_nothing,
+            search_matches_words_not_single_characters,
+            a_user_dictionary_word_is_one_term_once_reindexed,
+            account_and_order_numbers_are_found_exactly,
+            a_county_never_sees_another_countys_hits,
+            text_added_by_a_step_is_found_in_the_same_commit,
+            bulk_loaded_orders_are_searchable,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

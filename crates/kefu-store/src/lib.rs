@@ -22,6 +22,7 @@ pub mod decode;
 pub mod error;
 pub mod org;
 pub mod page;
+pub mod search;
 pub mod sla;
 pub mod staff;
 pub mod workorder;
@@ -46,6 +47,9 @@ pub use customer_import::{CustomerImportStore, UpsertCounts, UpsertOutcome};
 pub use error::StoreError;
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
+pub use search::{
+    OrderHit, ReindexStep, SearchPage, SearchPageRequest, SearchStore, VersionedDictionary,
+};
 pub use sla::{SlaStore, StoredAlert, SweepBatch};
 pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore, TOKEN_USE_RESOLUTION_SECS};
 pub use workorder::{
@@ -70,6 +74,7 @@ pub trait Store:
     + SlaStore
     + BoardStore
     + CalendarStore
+    + SearchStore
     + Send
     + Sync
     + 'static

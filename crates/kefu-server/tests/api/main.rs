@@ -11,6 +11,7 @@ mod customers;
 mod health;
 mod openapi;
 mod orgs;
+mod search;
 mod serve;
 mod sla;
 mod staff;

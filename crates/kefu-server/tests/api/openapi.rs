@@ -30,7 +30,7 @@ fn openapi_document_snapshot() {
 
 /// The routes the app serves. `app()` builds its router only from the documented
 /// `OpenApiRouter`, so this list and the document must agree exactly.
-const ROUTES: [(&str, &str); 53] = [
+const ROUTES: [(&str, &str); 56] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
@@ -84,6 +84,9 @@ const ROUTES: [(&str, &str); 53] = [
     ("PUT", "/api/v1/calendars/{year}"),
     ("GET", "/api/v1/time-limits"),
     ("PUT", "/api/v1/time-limits"),
+    ("GET", "/api/v1/search/orders"),
+    ("GET", "/api/v1/search/dictionary"),
+    ("PUT", "/api/v1/search/dictionary"),
 ];
 
 #[test]
