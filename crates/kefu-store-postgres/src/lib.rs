@@ -15,6 +15,7 @@ mod customer;
 mod customer_insert;
 mod customer_read;
 mod customer_upsert;
+mod knowledge;
 mod migrate;
 mod org;
 mod rows;

@@ -58,7 +58,7 @@ pub(crate) async fn insert_terms(
 
 /// An FTS5 query requiring every term, each as one quoted string (so no term is read as an
 /// operator).
-fn match_expression(terms: &[String]) -> String {
+pub(crate) fn match_expression(terms: &[String]) -> String {
     terms
         .iter()
         .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))

@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod customer;
 pub mod customer_import;
 pub mod fixtures;
+pub mod knowledge;
 pub mod lookup;
 pub mod org;
 pub mod search;
@@ -35,6 +36,7 @@ pub use calendar::*;
 pub use catalogue::*;
 pub use customer::*;
 pub use customer_import::*;
+pub use knowledge::*;
 pub use lookup::*;
 pub use org::*;
 pub use search::*;
@@ -131,6 +133,9 @@ macro_rules! store_tests {
             a_county_never_sees_another_countys_hits,
             text_added_by_a_step_is_found_in_the_same_commit,
             bulk_loaded_orders_are_searchable,
+            an_article_goes_through_review_and_keeps_every_version,
+            agents_find_only_published_articles_in_force,
+            orders_cite_articles_in_scope_and_the_most_cited_come_first,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

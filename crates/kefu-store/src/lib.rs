@@ -20,6 +20,7 @@ pub mod customer;
 pub mod customer_import;
 pub mod decode;
 pub mod error;
+pub mod knowledge;
 pub mod org;
 pub mod page;
 pub mod search;
@@ -45,6 +46,7 @@ pub use customer::{
 };
 pub use customer_import::{CustomerImportStore, UpsertCounts, UpsertOutcome};
 pub use error::StoreError;
+pub use knowledge::{Article, ArticleFilter, ArticleHit, ArticleVersion, KnowledgeStore};
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
 pub use search::{
@@ -75,6 +77,7 @@ pub trait Store:
     + BoardStore
     + CalendarStore
     + SearchStore
+    + KnowledgeStore
     + Send
     + Sync
     + 'static
