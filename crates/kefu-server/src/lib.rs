@@ -16,6 +16,7 @@ pub mod customer;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod knowledge;
 pub mod metrics;
 pub mod openapi;
 pub mod org;

@@ -12,7 +12,8 @@ use utoipa_axum::routes;
 
 use crate::auth::handlers as auth;
 use crate::{
-    AppState, board, calendar, catalogue, customer, health, metrics, org, search, staff, workorder,
+    AppState, board, calendar, catalogue, customer, health, knowledge, metrics, org, search, staff,
+    workorder,
 };
 
 /// Document-level settings: title, tags and the two ways to authenticate.
@@ -33,6 +34,7 @@ use crate::{
         (name = "work-order", description = "Work orders: intake, lifecycle actions, timeline"),
         (name = "settings", description = "Sub-category catalogue, major-appeal rules, working calendar and time limits, versioned"),
         (name = "search", description = "Full-text search over work orders, the segmenter's user dictionary"),
+        (name = "knowledge", description = "Knowledge base: articles, review workflow, citations from work orders"),
         (name = "ops", description = "Health, metrics, this document"),
     )
 )]
@@ -121,6 +123,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(search::search_orders))
         .routes(routes!(search::get_dictionary, search::save_dictionary))
+        .routes(routes!(knowledge::list_articles, knowledge::create_article))
+        .routes(routes!(knowledge::most_linked))
+        .routes(routes!(knowledge::get_article, knowledge::update_article))
+        .routes(routes!(knowledge::article_workflow))
+        .routes(routes!(knowledge::article_history))
+        .routes(routes!(knowledge::link_order))
 }
 
 /// The OpenAPI document of the whole API (generated from the code).

@@ -9,6 +9,7 @@ mod calendar;
 mod catalogue;
 mod customers;
 mod health;
+mod knowledge;
 mod openapi;
 mod orgs;
 mod search;

@@ -1,0 +1,164 @@
+//! The knowledge base through the API: who writes, reviews and reads; search for agents;
+//! citing an article from an order in scope; the most-cited list.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::both_stores;
+use crate::helpers::Backend;
+use crate::workorders::{auth, complaint, number, setup, take};
+
+const KB: &str = "/api/v1/knowledge";
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn articles_are_reviewed_before_agents_see_and_cite_them(b: Backend) {
+    let (t, customer) = setup(b).await;
+    let article = json!({
+        "title": "峰谷电价执行时段",
+        "body": "**峰时** 8:00-22:00 <script>alert(1)</script>",
+        "category": "tariff",
+        "tags": ["电价"],
+        "effective_from": "2020-01-01",
+    });
+    let r = t.post(KB, &auth(&t, "agent_a"), article.clone()).await;
+    r.assert_problem(403, "forbidden");
+    let r = t
+        .post(
+            KB,
+            &auth(&t, "analyst_x"),
+            json!({"title": "", "body": "x", "category": "nope"}),
+        )
+        .await;
+    r.assert_problem(400, "validation_failed");
+    assert_eq!(r.fields(), vec!["title", "category"]);
+    let r = t.post(KB, &auth(&t, "analyst_x"), article).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(r.body["code"], format!("KB-{id}"));
+    let html = r.body["body_html"].as_str().unwrap();
+    assert!(
+        html.contains("<strong>峰时</strong>") && !html.contains("<script"),
+        "{html}"
+    );
+    let one = format!("{KB}/{id}");
+    let r = t.get(&one, &auth(&t, "agent_a")).await;
+    r.assert_problem(404, "not_found");
+
+    let flow = format!("{KB}/{id}/workflow");
+    let r = t
+        .post(
+            &flow,
+            &auth(&t, "analyst_x"),
+            json!({"action": "submit", "version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = t
+        .post(
+            &flow,
+            &auth(&t, "analyst_x"),
+            json!({"action": "publish", "version": 2}),
+        )
+        .await;
+    r.assert_problem(403, "forbidden");
+    let r = t
+        .post(
+            &flow,
+            &auth(&t, "supervisor_x"),
+            json!({"action": "publish", "version": 1}),
+        )
+        .await;
+    r.assert_problem(409, "version_conflict");
+    let r = t
+        .post(
+            &flow,
+            &auth(&t, "supervisor_x"),
+            json!({"action": "publish", "version": 2}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["state"], "published");
+    let r = t
+        .post(
+            &flow,
+            &auth(&t, "supervisor_x"),
+            json!({"action": "submit", "version": 3}),
+        )
+        .await;
+    r.assert_problem(409, "invalid_state");
+
+    let r = t
+        .get(&format!("{KB}?q={}", enc("峰谷电价")), &auth(&t, "agent_a"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let found: Vec<i64> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["article"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(found, vec![id]);
+
+    let order = take(&t, "agent_a", complaint(customer, "峰谷电价怎么算")).await;
+    let link = format!("/api/v1/work-orders/{}/knowledge", number(&order));
+    let r = t
+        .post(
+            &link,
+            &auth(&t, "agent_b"),
+            json!({"article": format!("KB-{id}")}),
+        )
+        .await;
+    r.assert_problem(404, "not_found");
+    let r = t
+        .post(
+            &link,
+            &auth(&t, "agent_a"),
+            json!({"article": format!("KB-{id}")}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        (r.body["added"].clone(), r.body["article"]["links"].clone()),
+        (json!(true), json!(1))
+    );
+    let r = t
+        .post(
+            &link,
+            &auth(&t, "agent_a"),
+            json!({"article": format!("KB-{id}")}),
+        )
+        .await;
+    assert_eq!(r.body["added"], json!(false));
+    let r = t
+        .get(&format!("{KB}/most-linked"), &auth(&t, "agent_a"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body[0]["id"], json!(id));
+
+    let history = format!("{KB}/{id}/history");
+    t.get(&history, &auth(&t, "agent_a"))
+        .await
+        .assert_problem(403, "forbidden");
+    let r = t.get(&history, &auth(&t, "supervisor_x")).await;
+    let changes: Vec<&str> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["publish", "submit", "create"]);
+}
+
+both_stores!(articles_are_reviewed_before_agents_see_and_cite_them);
