@@ -60,6 +60,28 @@ pub enum Command {
     /// Time limits of work orders: run the sweep once.
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// Full-text search: rebuild the index (after a change of the user dictionary).
+    #[command(subcommand)]
+    Search(SearchCommand),
+}
+
+/// `kefu search …`.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Re-cut every work order with the current dictionary and rewrite its index row, in
+    /// batches (one transaction each; safe beside running servers).
+    Reindex(SearchReindexArgs),
+}
+
+/// `kefu search reindex`.
+#[derive(Debug, Args)]
+pub struct SearchReindexArgs {
+    /// Orders per transaction.
+    #[arg(long, default_value_t = 2000)]
+    pub batch: u32,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `kefu sla …`.

@@ -11,4 +11,5 @@ pub mod db;
 pub mod demo;
 pub mod import;
 pub mod orders;
+pub mod search;
 pub mod sla;

@@ -5,10 +5,10 @@
 use clap::Parser;
 use kefu::cli::{
     AdminCommand, BenchCommand, CalendarCommand, Cli, Command, ImportCommand, OrdersCommand,
-    SlaCommand,
+    SearchCommand, SlaCommand,
 };
 use kefu::config::{Config, ConfigLayer};
-use kefu::{bench, calendar, commands, import, orders, sla};
+use kefu::{bench, calendar, commands, import, orders, search, sla};
 use tracing_subscriber::EnvFilter;
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -58,6 +58,10 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Orders(OrdersCommand::List(args)) => orders::list(&config, args).await,
         Command::Orders(OrdersCommand::Show(args)) => orders::show(&config, args).await,
+        Command::Search(SearchCommand::Reindex(args)) => {
+            println!("{}", search::reindex(&config, args).await?);
+            Ok(())
+        }
         Command::Sla(SlaCommand::Sweep(args)) => {
             println!("{}", sla::sweep(&config, args).await?);
             Ok(())
