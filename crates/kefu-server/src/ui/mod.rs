@@ -9,6 +9,7 @@ mod order_text;
 mod order_view;
 mod orders;
 mod pages;
+mod search_pages;
 mod view;
 
 use axum::Router;
@@ -49,6 +50,9 @@ pub fn router() -> Router<AppState> {
         .route("/ui/orders/export.xlsx", get(orders::export))
         .route("/ui/orders/{number}", get(orders::show))
         .route("/ui/board", get(orders::board))
+        .route("/ui/search", get(search_pages::orders))
+        .route("/ui/knowledge", get(search_pages::knowledge))
+        .route("/ui/knowledge/{id}", get(search_pages::article))
         .route(
             "/ui/orders/{number}/{action}",
             axum::routing::post(orders::act),

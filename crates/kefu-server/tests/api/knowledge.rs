@@ -146,6 +146,20 @@ async fn articles_are_reviewed_before_agents_see_and_cite_them(b: Backend) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body[0]["id"], json!(id));
 
+    let page = t
+        .get(&format!("/ui/knowledge/KB-{id}"), &auth(&t, "agent_a"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("<strong>峰时</strong>"), "{}", page.text);
+    assert!(!page.text.contains("<script>alert"), "{}", page.text);
+    let list = t
+        .get(
+            &format!("/ui/knowledge?q={}", enc("峰谷电价")),
+            &auth(&t, "agent_a"),
+        )
+        .await;
+    assert!(list.text.contains(&format!("KB-{id}")), "{}", list.text);
+
     let history = format!("{KB}/{id}/history");
     t.get(&history, &auth(&t, "agent_a"))
         .await

@@ -171,7 +171,33 @@ async fn administrators_extend_the_dictionary(b: Backend) {
     assert_eq!(numbers(&r.body), vec![number(&o)]);
 }
 
+async fn the_search_page_marks_the_words_found(b: Backend) {
+    let (t, a) = setup(b).await;
+    let o = take(&t, "agent_a", complaint(a, "电费<b>太高</b>了")).await;
+    let r = t
+        .get(
+            &format!("/ui/search?q={}", enc("电费")),
+            &auth(&t, "agent_a"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("<mark>电费</mark>"), "{}", r.text);
+    assert!(r.text.contains(&number(&o)), "{}", r.text);
+    assert!(
+        !r.text.contains("<b>太高"),
+        "order text is escaped: {}",
+        r.text
+    );
+    let r = t.get("/ui/workbench", &auth(&t, "agent_a")).await;
+    assert!(
+        r.text.contains("data-testid=\"workbench-fulltext\""),
+        "{}",
+        r.text
+    );
+}
+
 both_stores!(
+    the_search_page_marks_the_words_found,
     search_is_scoped_ranked_and_highlighted,
     bad_searches_name_the_field,
     administrators_extend_the_dictionary,
