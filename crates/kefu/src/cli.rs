@@ -316,6 +316,32 @@ pub enum BenchCommand {
     /// The store is chosen as for `phone-lookup`: a temporary SQLite file, or with
     /// `--database-url postgres://…` a new schema `kefu_bench_<ms>` dropped afterwards.
     Sweep(SweepArgs),
+    /// Full-text search over N generated orders (issue 7): p50/p95 of ranked searches,
+    /// province-wide and in one county, against the plain order list of the same scope.
+    ///
+    /// The store is chosen as for `phone-lookup`: a temporary SQLite file, or with
+    /// `--database-url postgres://…` a new schema `kefu_bench_<ms>` dropped afterwards.
+    Search(SearchBenchArgs),
+}
+
+/// `kefu bench search`.
+#[derive(Debug, Args)]
+pub struct SearchBenchArgs {
+    /// Orders to generate and load.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub orders: usize,
+    /// A quick run of 100 000 orders (overrides --orders).
+    #[arg(long)]
+    pub quick: bool,
+    /// Orders per load_orders call.
+    #[arg(long, default_value_t = 5_000)]
+    pub batch: usize,
+    /// How often each query of the set runs.
+    #[arg(long, default_value_t = 20)]
+    pub rounds: usize,
+    /// Seed of the order generator.
+    #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+    pub seed: u64,
 }
 
 /// `kefu bench sweep`.

@@ -51,6 +51,11 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import(ImportCommand::Customers(args)) => import::command(&config, args).await,
+        Command::Bench(BenchCommand::Search(args)) => {
+            let report = bench::search::search(bench::search::options(&cli, args)).await?;
+            println!("{}", report.markdown());
+            Ok(())
+        }
         Command::Bench(BenchCommand::Sweep(args)) => {
             let report = bench::sweep::sweep(bench::sweep::options(&cli, args)).await?;
             println!("{}", report.markdown());

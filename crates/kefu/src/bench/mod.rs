@@ -11,6 +11,7 @@
 
 pub mod intake;
 pub mod measure;
+pub mod search;
 pub mod sweep;
 pub mod sweep_gen;
 
