@@ -382,7 +382,7 @@ impl KnowledgeStore for SqliteStore {
         } else {
             qb.push(
                 "-bm25(kb_article_fts) AS rank FROM kb_article_fts \
-                 JOIN kb_articles a ON a.id = kb_article_fts.rowid WHERE kb_article_fts MATCH ",
+                 CROSS JOIN kb_articles a ON a.id = kb_article_fts.rowid WHERE kb_article_fts MATCH ",
             )
             .push_bind(match_expression(terms));
         }
