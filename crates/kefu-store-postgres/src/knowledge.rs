@@ -448,6 +448,30 @@ impl KnowledgeStore for PgStore {
         rows.into_iter().map(ArticleRow::into_article).collect()
     }
 
+    async fn reindex_articles(&self) -> Result<u64, StoreError> {
+        let segmenter = self.text.current();
+        let mut tx = self.write_tx().await?;
+        let rows: Vec<ArticleRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM kb_articles a ORDER BY a.id FOR UPDATE"
+        )))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let mut n = 0;
+        for row in rows {
+            let a = row.into_article()?;
+            sqlx::query("UPDATE kb_articles SET terms = to_tsvector('simple', $2) WHERE id = $1")
+                .bind(a.id)
+                .bind(article_index_text(&segmenter, &a.draft))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            n += 1;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(n)
+    }
+
     async fn articles_of_order(
         &self,
         number: &OrderNumber,

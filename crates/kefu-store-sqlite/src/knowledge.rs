@@ -481,6 +481,25 @@ impl KnowledgeStore for SqliteStore {
         rows.into_iter().map(ArticleRow::into_article).collect()
     }
 
+    async fn reindex_articles(&self) -> Result<u64, StoreError> {
+        let segmenter = self.text.current();
+        let mut tx = self.write_tx().await?;
+        let rows: Vec<ArticleRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM kb_articles a ORDER BY a.id"
+        )))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let mut n = 0;
+        for row in rows {
+            let a = row.into_article()?;
+            put_terms(&mut tx, a.id, &article_index_text(&segmenter, &a.draft)).await?;
+            n += 1;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(n)
+    }
+
     async fn articles_of_order(
         &self,
         number: &OrderNumber,

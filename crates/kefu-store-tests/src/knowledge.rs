@@ -206,6 +206,20 @@ pub async fn agents_find_only_published_articles_in_force(store: &dyn Store) {
         .await
         .expect("list");
     assert_eq!(ids(drafts), vec![pending.id]);
+
+    // A dictionary word becomes one term in articles once they are re-cut.
+    store
+        .save_search_dictionary(vec!["峰谷电价".into()], 0, &Actor::System("test"), t0())
+        .await
+        .expect("dictionary");
+    assert_eq!(store.reindex_articles().await.expect("reindex"), 4);
+    let terms = store.segmenter().query_terms("峰谷电价");
+    assert_eq!(terms, vec!["峰谷电价".to_owned()]);
+    let seen = store
+        .search_articles(&terms, &agent, page)
+        .await
+        .expect("search");
+    assert_eq!(ids(seen), vec![live.id]);
 }
 
 pub async fn orders_cite_articles_in_scope_and_the_most_cited_come_first(store: &dyn Store) {

@@ -152,6 +152,10 @@ pub trait KnowledgeStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Article>, StoreError>;
 
+    /// Re-cuts every article with the current segmenter (after a dictionary change), in one
+    /// transaction; returns how many.
+    async fn reindex_articles(&self) -> Result<u64, StoreError>;
+
     /// The articles order `number` (in `scope`) was answered with.
     async fn articles_of_order(
         &self,

@@ -1,6 +1,7 @@
-//! `kefu search reindex`: rebuilds the full-text index of every work order with the stored user
-//! dictionary (orders indexed before a dictionary change keep their old terms until then), in
-//! batches of one transaction each, with progress on stderr.
+//! `kefu search reindex`: rebuilds the full-text index of every work order (in batches of one
+//! transaction each, with progress on stderr), then of every knowledge-base article, with the
+//! stored user dictionary: what was indexed before a dictionary change keeps its old terms
+//! until then.
 
 use crate::cli::SearchReindexArgs;
 use crate::config::Config;
@@ -24,9 +25,11 @@ pub async fn reindex(config: &Config, args: &SearchReindexArgs) -> anyhow::Resul
         progress.update(done, done.min(total));
     }
     progress.finish();
+    let articles = store.reindex_articles().await?;
     Ok(format!(
-        "已重建 {done} 张工单的检索索引（用户词典第 {version} 版），用时 {:.1} 秒 / reindexed {done} \
-         orders with user dictionary version {version} in {:.1} s",
+        "已重建 {done} 张工单和 {articles} 篇知识的检索索引（用户词典第 {version} 版），用时 {:.1} 秒 / \
+         reindexed {done} orders with user dictionary version {version} and {articles} articles \
+         in {:.1} s",
         started.elapsed().as_secs_f64(),
         started.elapsed().as_secs_f64()
     ))

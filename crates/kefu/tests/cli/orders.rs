@@ -258,7 +258,7 @@ fn list_and_show(backend: &Backend) {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("reindexed 2 orders with user dictionary version 0"),
+        stdout(&out).contains("reindexed 2 orders with user dictionary version 0 and 0 articles"),
         "{}",
         stdout(&out)
     );
