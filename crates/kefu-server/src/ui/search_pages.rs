@@ -8,7 +8,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use kefu_domain::knowledge::{ArticleCategory, ArticleState};
+use kefu_domain::auth::Permission;
+use kefu_domain::knowledge::{ArticleCategory, ArticleState, allowed_actions, permission_for};
 use kefu_domain::workorder::{AppealType, State as OrderState};
 use serde::Deserialize;
 
@@ -48,6 +49,8 @@ pub struct SearchText {
     pub open_ended: &'static str,
     pub updated: &'static str,
     pub back: &'static str,
+    pub new_article: &'static str,
+    pub edit: &'static str,
 }
 
 static ZH: SearchText = SearchText {
@@ -75,6 +78,8 @@ static ZH: SearchText = SearchText {
     open_ended: "长期",
     updated: "更新时间",
     back: "返回",
+    new_article: "新建知识",
+    edit: "编辑",
 };
 
 static EN: SearchText = SearchText {
@@ -102,6 +107,8 @@ static EN: SearchText = SearchText {
     open_ended: "open-ended",
     updated: "Updated",
     back: "Back",
+    new_article: "New article",
+    edit: "Edit",
 };
 
 fn words(lang: Lang) -> &'static SearchText {
@@ -259,6 +266,7 @@ struct KnowledgePage {
     lines: Vec<ArticleLine>,
     top_cited: Vec<ArticleLine>,
     next_href: String,
+    can_write: bool,
 }
 
 /// What the knowledge page takes.
@@ -329,6 +337,7 @@ pub async fn knowledge(
         lines: Vec::new(),
         top_cited: Vec::new(),
         next_href: String::new(),
+        can_write: viewer.caller.roles.allows(Permission::KnowledgeEdit),
     };
     match crate::knowledge::list_articles(State(state.clone()), viewer.caller.clone(), Query(query))
         .await
@@ -375,6 +384,10 @@ struct ArticlePage {
     state: &'static str,
     validity: String,
     updated: String,
+    /// The workflow steps the viewer may take now: (code, label).
+    actions: Vec<(&'static str, &'static str)>,
+    /// Whether the viewer may edit it now (a draft, `knowledge.edit`).
+    editable: bool,
 }
 
 /// GET /ui/knowledge/{id}: one article, its body rendered safely.
@@ -396,7 +409,22 @@ pub async fn article(
     let units: HashMap<i64, String> = unit_names(&state, &viewer.caller).await.unwrap_or_default();
     let day =
         |d: Option<chrono::NaiveDate>| d.map_or_else(|| s.open_ended.to_owned(), |d| d.to_string());
+    let article_state = ArticleState::from_code(&a.state);
+    let roles = &viewer.caller.roles;
+    let actions = article_state
+        .map(|st| {
+            allowed_actions(st)
+                .iter()
+                .filter(|act| roles.allows(permission_for(**act)))
+                .map(|act| (act.code(), lang.pick(act.label_zh(), act.label_en())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let editable =
+        article_state == Some(ArticleState::Draft) && roles.allows(Permission::KnowledgeEdit);
     let page = ArticlePage {
+        actions,
+        editable,
         t: lang.t(),
         s,
         lang: lang.html_code(),

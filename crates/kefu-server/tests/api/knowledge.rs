@@ -175,4 +175,70 @@ async fn articles_are_reviewed_before_agents_see_and_cite_them(b: Backend) {
     assert_eq!(changes, ["publish", "submit", "create"]);
 }
 
-both_stores!(articles_are_reviewed_before_agents_see_and_cite_them);
+async fn editors_write_and_submit_articles_in_the_browser(b: Backend) {
+    use axum::http::Method;
+    let (t, _) = setup(b).await;
+    let (_, session) = t.login("analyst.x", crate::helpers::PASSWORD).await;
+    let (cookie, csrf) = session.unwrap();
+    let who = crate::helpers::Auth::Cookie(cookie, None);
+    let r = t.get("/ui/knowledge/new", &who).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let form = |fields: &[(&str, &str)]| -> String {
+        fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", enc(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let ct = "application/x-www-form-urlencoded";
+    // A refusal shows the form again with what was typed.
+    let bad = form(&[
+        ("csrf", &csrf),
+        ("title", ""),
+        ("body", "正文草稿"),
+        ("category", "tariff"),
+    ]);
+    let r = t
+        .send_raw(Method::POST, "/ui/knowledge/save", &who, Some(&bad), ct)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.text.contains("正文草稿"), "{}", r.text);
+    let good = form(&[
+        ("csrf", &csrf),
+        ("title", "分时电价"),
+        ("body", "谷时 22:00 起"),
+        ("category", "tariff"),
+        ("tags", "电价，分时"),
+    ]);
+    let r = t
+        .send_raw(Method::POST, "/ui/knowledge/save", &who, Some(&good), ct)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let at = r.headers["location"].to_str().unwrap().to_owned();
+    let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    let page = t.get(&at, &who).await;
+    assert!(
+        page.text.contains("data-testid=\"article-submit\""),
+        "{}",
+        page.text
+    );
+    let forged = form(&[("csrf", "nope"), ("action", "submit"), ("version", "1")]);
+    let flow = format!("/ui/knowledge/{id}/workflow");
+    let r = t
+        .send_raw(Method::POST, &flow, &who, Some(&forged), ct)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let submit = form(&[("csrf", &csrf), ("action", "submit"), ("version", "1")]);
+    let r = t
+        .send_raw(Method::POST, &flow, &who, Some(&submit), ct)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let r = t.get(&format!("{KB}/{id}"), &auth(&t, "analyst_x")).await;
+    assert_eq!(r.body["state"], "in_review");
+    assert_eq!(r.body["tags"], json!(["电价", "分时"]));
+}
+
+both_stores!(
+    articles_are_reviewed_before_agents_see_and_cite_them,
+    editors_write_and_submit_articles_in_the_browser,
+);
