@@ -48,6 +48,10 @@ code_enum! {
         StaffManage = ("staff.manage", "维护人员", "Manage staff"),
         /// Read the audit log.
         AuditRead = ("audit.read", "查看审计", "Read audit log"),
+        /// Write knowledge-base articles and submit them for review (drafts included).
+        KnowledgeEdit = ("knowledge.edit", "编辑知识", "Edit knowledge"),
+        /// Publish, send back and archive knowledge-base articles.
+        KnowledgeReview = ("knowledge.review", "审核知识", "Review knowledge"),
     }
 }
 
@@ -73,6 +77,11 @@ impl Role {
             P::PersonalData => matches!(self, R::Agent | R::Handler | R::CustomerManager),
             P::OrgManage | P::StaffManage => matches!(self, R::Admin),
             P::AuditRead => matches!(self, R::Admin | R::Supervisor),
+            // Supervisors (班长) and analysts see the questions agents keep asking and write the
+            // answers; supervisors and administrators check and publish them. Agents, handlers,
+            // dispatchers and customer managers read what is published.
+            P::KnowledgeEdit => matches!(self, R::Supervisor | R::Analyst | R::Admin),
+            P::KnowledgeReview => matches!(self, R::Supervisor | R::Admin),
         }
     }
 }

@@ -16,11 +16,13 @@ pub mod customer;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod knowledge;
 pub mod metrics;
 pub mod openapi;
 pub mod org;
 pub mod password;
 pub mod selfservice;
+pub mod search;
 pub mod sla;
 pub mod staff;
 pub mod time_rules;
@@ -260,6 +262,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Cut with the administrators' words from the start (a failure leaves the built-in ones).
+    if let Err(e) = state.store.load_search_dictionary().await {
+        tracing::warn!(error = %e, "cannot load the search dictionary; using the built-in words");
+    }
     let purge = tokio::spawn(purge_sessions(state.store.clone()));
     let sweep = state
         .config

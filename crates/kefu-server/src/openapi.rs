@@ -12,7 +12,8 @@ use utoipa_axum::routes;
 
 use crate::auth::handlers as auth;
 use crate::{
-    AppState, board, calendar, catalogue, customer, health, metrics, org, staff, workorder,
+    AppState, board, calendar, catalogue, customer, health, knowledge, metrics, org, search, staff,
+    workorder,
 };
 
 /// Document-level settings: title, tags and the two ways to authenticate.
@@ -32,6 +33,8 @@ use crate::{
         (name = "customer", description = "Customer archive"),
         (name = "work-order", description = "Work orders: intake, lifecycle actions, timeline"),
         (name = "settings", description = "Sub-category catalogue, major-appeal rules, working calendar and time limits, versioned"),
+        (name = "search", description = "Full-text search over work orders, the segmenter's user dictionary"),
+        (name = "knowledge", description = "Knowledge base: articles, review workflow, citations from work orders"),
         (name = "ops", description = "Health, metrics, this document"),
     )
 )]
@@ -119,6 +122,14 @@ pub fn router() -> OpenApiRouter<AppState> {
             calendar::get_time_limits,
             calendar::save_time_limits
         ))
+        .routes(routes!(search::search_orders))
+        .routes(routes!(search::get_dictionary, search::save_dictionary))
+        .routes(routes!(knowledge::list_articles, knowledge::create_article))
+        .routes(routes!(knowledge::most_linked))
+        .routes(routes!(knowledge::get_article, knowledge::update_article))
+        .routes(routes!(knowledge::article_workflow))
+        .routes(routes!(knowledge::article_history))
+        .routes(routes!(knowledge::link_order))
 }
 
 /// The OpenAPI document of the whole API (generated from the code).

@@ -16,10 +16,12 @@ mod customer_copy;
 mod customer_insert;
 mod customer_read;
 mod customer_upsert;
+mod knowledge;
 mod migrate;
 mod org;
 mod rows;
 mod selfservice;
+mod search;
 mod sla;
 mod staff;
 pub mod testing;
@@ -53,6 +55,8 @@ pub struct PgStore {
     intakes: Arc<IntakeQueue<workorder_intake::PgIntakeWriter>>,
     /// API tokens resolved in the last second (see `kefu_store::token_cache`).
     tokens: Arc<kefu_store::TokenCache>,
+    /// The segmenter of the search index (`search`), shared by clones.
+    text: Arc<kefu_text::SharedSegmenter>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -135,6 +139,7 @@ impl PgStore {
             pool,
             intakes: Arc::new(IntakeQueue::new(writer)),
             tokens: Arc::default(),
+            text: Arc::default(),
         })
     }
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use kefu_domain::org::OrgPath;
 use kefu_domain::workorder::{ActorCtx, Command, Event, Intake, Order, OrderNumber, apply, evolve};
 use kefu_store::TimeRules;
+use kefu_store::search::{order_document, order_index_text};
 use kefu_store::sla::{SlaColumns, sla_columns};
 use kefu_store::workorder::{in_scope, order_not_found, rebuild, version_conflict};
 use kefu_store::workorder_batch::PendingIntake;
@@ -17,6 +18,7 @@ use kefu_store::{
 };
 use sqlx::PgConnection;
 
+use crate::search::put_terms;
 use crate::workorder_read::{
     self, assists_in_scope, locate_in_scope, order_by_id, replace_assists, timelines,
 };
@@ -107,6 +109,12 @@ impl WorkOrderStore for PgStore {
         // repeat links the writer assigns), so they are computed here, outside the batch.
         let provisional = Order::from_intake(&intake, actor.staff, now);
         let (sla, _) = sla_columns(&provisional, &[], rules)?;
+        // Cut outside the writer's transaction: the text is the intake's, only the number
+        // comes later.
+        let index_text = self
+            .text
+            .current()
+            .index_text(&order_document(&provisional));
         // Group commit: the writer task writes this intake with whatever else is queued.
         let pending = PendingIntake {
             intake,
@@ -114,6 +122,7 @@ impl WorkOrderStore for PgStore {
             actor: actor.clone(),
             now,
             sla,
+            index_text,
         };
         self.intakes.submit(pending).await
     }
@@ -150,6 +159,7 @@ impl WorkOrderStore for PgStore {
         }
         let events = apply(&current.order, command, actor, now)?;
         let assisting_before = current.order.assisting.clone();
+        let document_before = order_document(&current.order);
         let order = events.iter().fold(current.order, |o, e| evolve(&o, e));
         let (sla, columns) = sla_columns(&order, &current.sla, rules)?;
         if order.assisting != assisting_before {
@@ -159,6 +169,10 @@ impl WorkOrderStore for PgStore {
             return Err(version_conflict(version));
         }
         insert_events(&mut tx, id, &events).await?;
+        if order_document(&order) != document_before {
+            let terms = order_index_text(&self.text.current(), &order);
+            put_terms(&mut tx, &[(id, terms)]).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok((StoredOrder { id, order, sla }, events))
     }

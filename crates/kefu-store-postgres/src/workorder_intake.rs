@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kefu_domain::sla::Tracked;
 use kefu_domain::workorder::{Event, IdempotencyKey, Order, OrderNumber, open, replay};
+use kefu_store::search::with_number;
 use kefu_store::sla::SlaColumns;
 use kefu_store::workorder::{repeats_among, replay_or_refuse};
 use kefu_store::workorder_batch::{
@@ -27,6 +28,7 @@ use kefu_store::{
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use crate::db;
+use crate::search::put_terms;
 use crate::workorder_read::order_by_id;
 
 /// The intake writer of a PostgreSQL store: the pool it takes its batch connection from.
@@ -148,10 +150,11 @@ async fn intake_one(
     conn: &mut PgConnection,
     counters: &mut BatchCounters,
     tail: &mut Tail,
-    pending: PendingIntake,
+    mut pending: PendingIntake,
 ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
     let fingerprint = intake_fingerprint(&pending.intake);
     let key = pending.intake.idempotency_key.clone();
+    let index_text = std::mem::take(&mut pending.index_text);
     let day = centre_date(pending.now);
     let Prepared {
         seq,
@@ -185,6 +188,8 @@ async fn intake_one(
     tail.repeats
         .extend(repeats.iter().map(|(earlier, _)| (id, *earlier)));
     tail.events.push((id, event));
+    tail.search
+        .push((id, with_number(&order.number, &index_text)));
     tail.candidates.push(written_candidate(id, &order));
     counters.advance(day, seq);
     Ok((StoredOrder { id, order, sla }, IntakeOutcome::Created))
@@ -203,6 +208,7 @@ fn prepare(
         actor,
         now,
         sla,
+        index_text: _,
     } = pending;
     let (seq, number) = counters.next(centre_date(now))?;
     intake.number = number;
@@ -283,6 +289,8 @@ async fn repeat_candidates(
 struct Tail {
     events: Vec<(i64, Event)>,
     repeats: Vec<(i64, i64)>,
+    /// The search index rows of the written orders (id, terms).
+    search: Vec<(i64, String)>,
     /// Found by one query before the first intake, plus every order written since.
     candidates: Vec<RepeatCandidate>,
 }
@@ -321,6 +329,7 @@ async fn insert_tail(conn: &mut PgConnection, tail: Tail) -> Result<(), StoreErr
         .await
         .map_err(db)?;
     }
+    put_terms(conn, &tail.search).await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kefu_domain::workorder::OrderNumber;
+use kefu_store::search::order_index_text;
 use kefu_store::sla::SlaColumns;
 use kefu_store::workorder_codec::{encode_event, encode_order};
 use kefu_store::workorder_load::{
@@ -17,6 +18,7 @@ use kefu_store::{OrderColumns, StoreError};
 use sqlx::PgConnection;
 
 use crate::customer_insert::reserve_ids;
+use crate::search::put_terms;
 use crate::{PgStore, db, is_unique_violation};
 
 const RESERVE_ORDER_IDS: &str =
@@ -278,6 +280,11 @@ impl WorkOrderLoadStore for PgStore {
         }
         let days = check_batch(orders)?;
         let numbers: Vec<String> = orders.iter().map(|o| o.order.number.to_string()).collect();
+        let segmenter = self.text.current();
+        let terms: Vec<String> = orders
+            .iter()
+            .map(|o| order_index_text(&segmenter, &o.order))
+            .collect();
         let mut tx = self.write_tx().await?;
         if let Some((_, taken)) = stored_numbers(&mut tx, &numbers).await?.first() {
             let number = OrderNumber::parse(taken).map_err(|e| {
@@ -303,6 +310,8 @@ impl WorkOrderLoadStore for PgStore {
         })?;
         EventArrays::of(orders, &ids).insert(&mut tx).await?;
         insert_repeats(&mut tx, orders, &ids).await?;
+        let search: Vec<(i64, String)> = ids.iter().copied().zip(terms).collect();
+        put_terms(&mut tx, &search).await?;
         let (day, seq): (Vec<String>, Vec<i64>) = days.into_iter().unzip();
         // Never lowers a counter: intakes of that day may already be past the loaded ones.
         sqlx::query(

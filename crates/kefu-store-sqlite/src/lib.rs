@@ -14,10 +14,12 @@ mod customer;
 mod customer_insert;
 mod customer_read;
 mod customer_upsert;
+mod knowledge;
 mod migrate;
 mod org;
 mod rows;
 mod selfservice;
+mod search;
 mod sla;
 mod staff;
 pub mod testing;
@@ -55,6 +57,8 @@ pub struct SqliteStore {
     intakes: Arc<IntakeQueue<workorder_intake::SqliteIntakeWriter>>,
     /// API tokens resolved in the last second (see `kefu_store::token_cache`).
     tokens: Arc<kefu_store::TokenCache>,
+    /// The segmenter of the search index (`search`), shared by clones.
+    text: Arc<kefu_text::SharedSegmenter>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -114,6 +118,7 @@ impl SqliteStore {
             pool,
             intakes: Arc::new(IntakeQueue::new(writer)),
             tokens: Arc::default(),
+            text: Arc::default(),
         })
     }
 

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use kefu_domain::org::OrgPath;
 use kefu_domain::workorder::{ActorCtx, Command, Event, Intake, Order, OrderNumber, apply, evolve};
 use kefu_store::TimeRules;
+use kefu_store::search::{order_document, order_index_text};
 use kefu_store::sla::{SlaColumns, sla_columns};
 use kefu_store::workorder::{rebuild, version_conflict};
 use kefu_store::workorder_batch::PendingIntake;
@@ -19,6 +20,7 @@ use kefu_store::{
 };
 use sqlx::SqliteConnection;
 
+use crate::search::put_terms;
 use crate::workorder_read::{self, locate_in_scope, order_by_id, replace_assists, timelines};
 use crate::{SqliteStore, db, ms};
 
@@ -107,6 +109,11 @@ impl WorkOrderStore for SqliteStore {
         // repeat links the writer assigns), so they are computed here, outside the batch.
         let provisional = Order::from_intake(&intake, actor.staff, now);
         let (sla, _) = sla_columns(&provisional, &[], rules)?;
+        // Cut outside the writer's lock: the text is the intake's, only the number comes later.
+        let index_text = self
+            .text
+            .current()
+            .index_text(&kefu_store::search::order_document(&provisional));
         // Group commit: the writer task writes this intake with whatever else is queued.
         let pending = PendingIntake {
             intake,
@@ -114,6 +121,7 @@ impl WorkOrderStore for SqliteStore {
             actor: actor.clone(),
             now,
             sla,
+            index_text,
         };
         self.intakes.submit(pending).await
     }
@@ -137,6 +145,7 @@ impl WorkOrderStore for SqliteStore {
         }
         let events = apply(&current.order, command, actor, now)?;
         let assisting_before = current.order.assisting.clone();
+        let document_before = order_document(&current.order);
         let order = events.iter().fold(current.order, |o, e| evolve(&o, e));
         let (sla, columns) = sla_columns(&order, &current.sla, rules)?;
         if order.assisting != assisting_before {
@@ -146,6 +155,10 @@ impl WorkOrderStore for SqliteStore {
             return Err(version_conflict(version));
         }
         insert_events(&mut tx, id, &events).await?;
+        if order_document(&order) != document_before {
+            let terms = order_index_text(&self.text.current(), &order);
+            put_terms(&mut tx, id, &terms).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok((StoredOrder { id, order, sla }, events))
     }

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use kefu_domain::sla::Tracked;
 use kefu_domain::workorder::{Event, IdempotencyKey, Order, OrderNumber, open, replay};
+use kefu_store::search::with_number;
 use kefu_store::sla::SlaColumns;
 use kefu_store::workorder::{repeats_among, replay_or_refuse};
 use kefu_store::workorder_batch::{
@@ -30,6 +31,7 @@ use kefu_store::{
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
+use crate::search::insert_terms;
 use crate::workorder_read::order_by_id;
 use crate::{db, from_ms, ms};
 
@@ -63,6 +65,8 @@ struct Tail {
     rows: Vec<OrderRow>,
     events: Vec<(i64, Event)>,
     repeats: Vec<(i64, i64)>,
+    /// The search index rows of the written orders (id, terms).
+    search: Vec<(i64, String)>,
     /// The repeat candidates of the batch: found by one query before the first intake, plus
     /// every order written since.
     candidates: Vec<RepeatCandidate>,
@@ -175,6 +179,7 @@ async fn insert_tail(conn: &mut SqliteConnection, tail: Tail) -> Result<(), Stor
         });
         qb.build().execute(&mut *conn).await.map_err(db)?;
     }
+    insert_terms(conn, &tail.search).await?;
     Ok(())
 }
 
@@ -224,7 +229,7 @@ async fn intake_one(
     conn: &mut SqliteConnection,
     counters: &mut BatchCounters,
     tail: &mut Tail,
-    pending: PendingIntake,
+    mut pending: PendingIntake,
 ) -> Result<(StoredOrder, IntakeOutcome), WorkOrderStoreError> {
     let fingerprint = intake_fingerprint(&pending.intake);
     let key = pending
@@ -242,6 +247,7 @@ async fn intake_one(
         }
         None => {}
     }
+    let index_text = std::mem::take(&mut pending.index_text);
     let day = centre_date(pending.now);
     let Prepared {
         seq,
@@ -255,6 +261,8 @@ async fn intake_one(
     tail.repeats
         .extend(repeats.iter().map(|(earlier, _)| (id, *earlier)));
     tail.events.push((id, event));
+    tail.search
+        .push((id, with_number(&order.number, &index_text)));
     tail.candidates.push(written_candidate(id, &order));
     counters.advance(day, seq);
     let stored = StoredOrder { id, order, sla };
@@ -284,6 +292,7 @@ fn prepare(
         actor,
         now,
         sla,
+        index_text: _,
     } = pending;
     let (seq, number) = counters.next(centre_date(now))?;
     intake.number = number;

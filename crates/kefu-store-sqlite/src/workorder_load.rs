@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use kefu_domain::workorder::OrderNumber;
+use kefu_store::search::order_index_text;
 use kefu_store::sla::SlaColumns;
 use kefu_store::workorder_codec::{encode_event, encode_order};
 use kefu_store::workorder_load::{
@@ -16,6 +17,7 @@ use kefu_store::{OrderColumns, StoreError};
 use sqlx::SqliteConnection;
 
 use crate::customer_insert::bulk_insert;
+use crate::search::insert_terms;
 use crate::{SqliteStore, db, is_unique_violation, ms};
 
 /// An order row ready to insert.
@@ -222,6 +224,11 @@ impl WorkOrderLoadStore for SqliteStore {
         }
         let days = check_batch(orders)?;
         let (rows, events) = prepare(orders);
+        let segmenter = self.text.current();
+        let terms: Vec<String> = orders
+            .iter()
+            .map(|o| order_index_text(&segmenter, &o.order))
+            .collect();
         let numbers: Vec<String> = rows.iter().map(|r| r.columns.number.clone()).collect();
         let mut tx = self.write_tx().await?;
         if let Some((_, taken)) = stored_numbers(&mut tx, &numbers).await?.first() {
@@ -251,6 +258,8 @@ impl WorkOrderLoadStore for SqliteStore {
             .await
             .map_err(db)?;
         insert_repeats(&mut tx, orders, &ids).await?;
+        let search: Vec<(i64, String)> = ids.iter().copied().zip(terms).collect();
+        insert_terms(&mut tx, &search).await?;
         for (day, seq) in &days {
             // Never lowers a counter: intakes of that day may already be past the loaded ones.
             sqlx::query(

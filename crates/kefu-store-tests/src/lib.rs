@@ -17,9 +17,11 @@ pub mod catalogue;
 pub mod customer;
 pub mod customer_import;
 pub mod fixtures;
+pub mod knowledge;
 pub mod lookup;
 pub mod org;
 pub mod selfservice;
+pub mod search;
 pub mod sla;
 pub mod staff;
 pub mod workorder;
@@ -36,9 +38,11 @@ pub use calendar::*;
 pub use catalogue::*;
 pub use customer::*;
 pub use customer_import::*;
+pub use knowledge::*;
 pub use lookup::*;
 pub use org::*;
 pub use selfservice::*;
+pub use search::*;
 pub use sla::*;
 pub use staff::*;
 pub use workorder::*;
@@ -135,6 +139,15 @@ macro_rules! store_tests {
             a_customer_rating_is_stored_with_the_order_and_its_timeline,
             oldest_first_lists_walk_forwards_page_by_page,
             due_soonest_lists_put_the_nearest_deadline_first,
+            search_matches_words_not_single_characters,
+            a_user_dictionary_word_is_one_term_once_reindexed,
+            account_and_order_numbers_are_found_exactly,
+            a_county_never_sees_another_countys_hits,
+            text_added_by_a_step_is_found_in_the_same_commit,
+            bulk_loaded_orders_are_searchable,
+            an_article_goes_through_review_and_keeps_every_version,
+            agents_find_only_published_articles_in_force,
+            orders_cite_articles_in_scope_and_the_most_cited_come_first,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

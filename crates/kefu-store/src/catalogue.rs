@@ -37,6 +37,8 @@ pub enum Setting {
     CalendarYear(i32),
     /// The time-limit table and its warning share (`calendar::CalendarStore`).
     TimeLimits,
+    /// The segmenter's user dictionary (`search::SearchStore`).
+    SearchDictionary,
 }
 
 impl Setting {
@@ -47,6 +49,7 @@ impl Setting {
             Setting::MajorRules => "major_rules",
             Setting::CalendarYear(_) => "calendar",
             Setting::TimeLimits => "time_limits",
+            Setting::SearchDictionary => "search_dictionary",
         }
     }
 
@@ -66,6 +69,7 @@ impl Setting {
             Setting::MajorRules => "major_rules.save",
             Setting::CalendarYear(_) => "calendar.save",
             Setting::TimeLimits => "time_limits.save",
+            Setting::SearchDictionary => "search_dictionary.save",
         }
     }
 }

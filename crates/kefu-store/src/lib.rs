@@ -21,9 +21,11 @@ pub mod customer_import;
 pub mod customer_snapshot;
 pub mod decode;
 pub mod error;
+pub mod knowledge;
 pub mod org;
 pub mod page;
 pub mod selfservice;
+pub mod search;
 pub mod sla;
 pub mod staff;
 pub mod token_cache;
@@ -47,9 +49,13 @@ pub use customer::{
 };
 pub use customer_import::{CustomerImportStore, UpsertCounts, UpsertOutcome};
 pub use error::StoreError;
+pub use knowledge::{Article, ArticleFilter, ArticleHit, ArticleVersion, KnowledgeStore};
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
 pub use selfservice::{CodeIssue, SelfServiceStore, portal_account};
+pub use search::{
+    OrderHit, ReindexStep, SearchPage, SearchPageRequest, SearchStore, VersionedDictionary,
+};
 pub use sla::{SlaStore, StoredAlert, SweepBatch};
 pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore, TOKEN_USE_RESOLUTION_SECS};
 pub use token_cache::TokenCache;
@@ -76,6 +82,8 @@ pub trait Store:
     + BoardStore
     + CalendarStore
     + SelfServiceStore
+    + SearchStore
+    + KnowledgeStore
     + Send
     + Sync
     + 'static

@@ -49,6 +49,9 @@ pub struct PendingIntake {
     pub now: DateTime<Utc>,
     /// Its deadlines, computed from the appeal before it was queued.
     pub sla: Vec<kefu_domain::sla::Tracked>,
+    /// The search terms of the appeal text, cut before it was queued (`search`); the writer
+    /// adds the order number once allocated.
+    pub index_text: String,
 }
 
 /// What one intake answers.

@@ -67,6 +67,9 @@ pub enum Command {
     /// Generate a demo province (same seed and day → same data): org tree, logins, customers
     /// and two years of work orders, into an empty store or as CSV files.
     Demo(DemoArgs),
+    /// Full-text search: rebuild the index (after a change of the user dictionary).
+    #[command(subcommand)]
+    Search(SearchCommand),
 }
 
 /// `kefu demo`.
@@ -144,6 +147,25 @@ pub struct ExportOrdersArgs {
     /// Taken on or before this centre date (2026-02-13).
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
+}
+
+/// `kefu search …`.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Re-cut every work order with the current dictionary and rewrite its index row, in
+    /// batches (one transaction each; safe beside running servers).
+    Reindex(SearchReindexArgs),
+}
+
+/// `kefu search reindex`.
+#[derive(Debug, Args)]
+pub struct SearchReindexArgs {
+    /// Orders per transaction.
+    #[arg(long, default_value_t = 2000)]
+    pub batch: u32,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `kefu sla …`.
@@ -385,6 +407,12 @@ pub enum BenchCommand {
     /// The store is chosen as for `phone-lookup`: a temporary SQLite file, or with
     /// `--database-url postgres://…` a new schema `kefu_bench_<ms>` dropped afterwards.
     Import(ImportBenchArgs),
+    /// Full-text search over N generated orders (issue 7): p50/p95 of ranked searches,
+    /// province-wide and in one county, against the plain order list of the same scope.
+    ///
+    /// The store is chosen as for `phone-lookup`: a temporary SQLite file, or with
+    /// `--database-url postgres://…` a new schema `kefu_bench_<ms>` dropped afterwards.
+    Search(SearchBenchArgs),
 }
 
 /// `kefu bench import`.
@@ -400,6 +428,26 @@ pub struct ImportBenchArgs {
     #[arg(long, value_name = "N", default_value_t = crate::import::DEFAULT_BATCH)]
     pub batch_size: usize,
     /// Seed of the customer generator.
+    #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+    pub seed: u64,
+}
+
+/// `kefu bench search`.
+#[derive(Debug, Args)]
+pub struct SearchBenchArgs {
+    /// Orders to generate and load.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub orders: usize,
+    /// A quick run of 100 000 orders (overrides --orders).
+    #[arg(long)]
+    pub quick: bool,
+    /// Orders per load_orders call.
+    #[arg(long, default_value_t = 5_000)]
+    pub batch: usize,
+    /// How often each query of the set runs.
+    #[arg(long, default_value_t = 20)]
+    pub rounds: usize,
+    /// Seed of the order generator.
     #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
     pub seed: u64,
 }

@@ -12,4 +12,5 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod orders;
+pub mod search;
 pub mod sla;

@@ -5,10 +5,10 @@
 use clap::Parser;
 use kefu::cli::{
     AdminCommand, BenchCommand, CalendarCommand, Cli, Command, ImportCommand, OrdersCommand,
-    SlaCommand,
+    SearchCommand, SlaCommand,
 };
 use kefu::config::{Config, ConfigLayer};
-use kefu::{bench, calendar, commands, import, orders, sla};
+use kefu::{bench, calendar, commands, import, orders, search, sla};
 use tracing_subscriber::EnvFilter;
 
 // The server allocates per request from several threads (JSON bodies, SQL rows, order
@@ -64,6 +64,11 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("{}", report.markdown());
             Ok(())
         }
+        Command::Bench(BenchCommand::Search(args)) => {
+            let report = bench::search::search(bench::search::options(&cli, args)).await?;
+            println!("{}", report.markdown());
+            Ok(())
+        }
         Command::Bench(BenchCommand::Sweep(args)) => {
             let report = bench::sweep::sweep(bench::sweep::options(&cli, args)).await?;
             println!("{}", report.markdown());
@@ -71,6 +76,10 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Orders(OrdersCommand::List(args)) => orders::list(&config, args).await,
         Command::Orders(OrdersCommand::Show(args)) => orders::show(&config, args).await,
+        Command::Search(SearchCommand::Reindex(args)) => {
+            println!("{}", search::reindex(&config, args).await?);
+            Ok(())
+        }
         Command::Sla(SlaCommand::Sweep(args)) => {
             println!("{}", sla::sweep(&config, args).await?);
             Ok(())

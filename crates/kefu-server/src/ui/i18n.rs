@@ -160,6 +160,9 @@ pub struct Text {
     pub kind_retired: &'static str,
     pub kind_reinstated: &'static str,
     pub none: &'static str,
+    pub fulltext_title: &'static str,
+    pub fulltext_orders: &'static str,
+    pub fulltext_knowledge: &'static str,
 }
 
 static ZH: Text = Text {
@@ -236,6 +239,9 @@ static ZH: Text = Text {
     kind_retired: "退出",
     kind_reinstated: "恢复",
     none: "—",
+    fulltext_title: "全文检索",
+    fulltext_orders: "查工单",
+    fulltext_knowledge: "查知识库",
 };
 
 static EN: Text = Text {
@@ -312,4 +318,7 @@ static EN: Text = Text {
     kind_retired: "Retired",
     kind_reinstated: "Reinstated",
     none: "—",
+    fulltext_title: "Full-text search",
+    fulltext_orders: "Orders",
+    fulltext_knowledge: "Knowledge base",
 };

@@ -5,6 +5,7 @@
 //! carry the session's CSRF token in a hidden field.
 
 mod i18n;
+mod knowledge_edit;
 mod order_text;
 mod order_view;
 mod orders;
@@ -12,6 +13,7 @@ mod pages;
 mod selfservice;
 mod selfservice_page;
 mod selfservice_text;
+mod search_pages;
 mod view;
 
 use axum::Router;
@@ -53,6 +55,19 @@ pub fn router() -> Router<AppState> {
         .route("/ui/orders/export.xlsx", get(orders::export))
         .route("/ui/orders/{number}", get(orders::show))
         .route("/ui/board", get(orders::board))
+        .route("/ui/search", get(search_pages::orders))
+        .route("/ui/knowledge", get(search_pages::knowledge))
+        .route("/ui/knowledge/new", get(knowledge_edit::new_form))
+        .route(
+            "/ui/knowledge/save",
+            axum::routing::post(knowledge_edit::save),
+        )
+        .route("/ui/knowledge/{id}", get(search_pages::article))
+        .route("/ui/knowledge/{id}/edit", get(knowledge_edit::edit_form))
+        .route(
+            "/ui/knowledge/{id}/workflow",
+            axum::routing::post(knowledge_edit::workflow),
+        )
         .route(
             "/ui/orders/{number}/{action}",
             axum::routing::post(orders::act),

@@ -152,7 +152,7 @@ fn require_role(caller: &Caller, action: Action) -> ApiResult<()> {
 
 /// Appends `work_order.read_personal` when a response shows a caller's phone unmasked; the
 /// answer waits for the entry (and fails with it), as for customer reads.
-async fn audit_read(
+pub(crate) async fn audit_read(
     state: &AppState,
     caller: &Caller,
     target: String,
@@ -425,7 +425,8 @@ impl OrderQuery {
         }
     }
 
-    async fn filter(&self, state: &AppState, caller: &Caller) -> ApiResult<OrderFilter> {
+    /// The store's filter, units checked against the caller's scope (400 naming each field).
+    pub(crate) async fn filter(&self, state: &AppState, caller: &Caller) -> ApiResult<OrderFilter> {
         let mut errors = Vec::new();
         fn ok<T>(errors: &mut Vec<FieldError>, r: Result<Option<T>, FieldError>) -> Option<T> {
             r.map_err(|e| errors.push(e)).ok().flatten()
@@ -589,7 +590,7 @@ pub(crate) async fn act(
 }
 
 /// The API view of a stored order, its SLA as of now in the centre's offset.
-fn order_dto(state: &AppState, stored: &StoredOrder, unmasked: bool) -> OrderDto {
+pub(crate) fn order_dto(state: &AppState, stored: &StoredOrder, unmasked: bool) -> OrderDto {
     OrderDto::new(stored, unmasked, now(), state.config.utc_offset)
 }
 

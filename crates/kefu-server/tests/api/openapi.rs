@@ -30,7 +30,7 @@ fn openapi_document_snapshot() {
 
 /// The routes the app serves. `app()` builds its router only from the documented
 /// `OpenApiRouter`, so this list and the document must agree exactly.
-const ROUTES: [(&str, &str); 54] = [
+const ROUTES: [(&str, &str); 65] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
@@ -85,6 +85,17 @@ const ROUTES: [(&str, &str); 54] = [
     ("PUT", "/api/v1/calendars/{year}"),
     ("GET", "/api/v1/time-limits"),
     ("PUT", "/api/v1/time-limits"),
+    ("GET", "/api/v1/search/orders"),
+    ("GET", "/api/v1/search/dictionary"),
+    ("PUT", "/api/v1/search/dictionary"),
+    ("GET", "/api/v1/knowledge"),
+    ("POST", "/api/v1/knowledge"),
+    ("GET", "/api/v1/knowledge/most-linked"),
+    ("GET", "/api/v1/knowledge/{id}"),
+    ("PUT", "/api/v1/knowledge/{id}"),
+    ("POST", "/api/v1/knowledge/{id}/workflow"),
+    ("GET", "/api/v1/knowledge/{id}/history"),
+    ("POST", "/api/v1/work-orders/{number}/knowledge"),
 ];
 
 #[test]

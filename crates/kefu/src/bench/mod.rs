@@ -12,6 +12,7 @@
 pub mod import;
 pub mod intake;
 pub mod measure;
+pub mod search;
 pub mod sweep;
 pub mod sweep_gen;
 

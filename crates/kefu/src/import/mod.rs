@@ -7,7 +7,7 @@
 
 mod convert;
 mod mapping;
-mod progress;
+pub(crate) mod progress;
 mod report;
 mod run;
 mod source;

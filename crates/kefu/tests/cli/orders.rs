@@ -248,6 +248,20 @@ fn list_and_show(backend: &Backend) {
     );
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--at"), "{}", stderr(&out));
+
+    // The search index is rebuilt for every order, in batches.
+    let out = run(
+        backend
+            .kefu()
+            .args(["search", "reindex", "--batch", "1", "--quiet"]),
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("reindexed 2 orders with user dictionary version 0 and 0 articles"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

@@ -1,0 +1,245 @@
+//! Full-text search on PostgreSQL (`kefu_store::search`): `work_order_search` holds each
+//! order's terms as a `tsvector` (`simple` configuration over the pre-cut text, GIN-indexed); a
+//! search is one `@@` joined to `work_orders` for scope and filters, ranked by `ts_rank`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kefu_domain::org::OrgPath;
+use kefu_store::catalogue::setting_conflict;
+use kefu_store::search::{
+    SearchPage, SearchPageRequest, checked_dictionary, decode_dictionary, dictionary_change,
+    encode_dictionary, order_index_text,
+};
+use kefu_store::{
+    Actor, OrderFilter, OrderHit, ReindexStep, SearchStore, Setting, StoreError, Versioned,
+    VersionedDictionary,
+};
+use kefu_text::Segmenter;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+use crate::catalogue::{append, current, lock_settings};
+use crate::workorder_read::orders_by_ids;
+use crate::{PgStore, db, scope_range};
+
+/// Writes (or replaces) the index rows of the given orders.
+pub(crate) async fn put_terms(
+    conn: &mut PgConnection,
+    rows: &[(i64, String)],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (ids, terms): (Vec<i64>, Vec<&str>) = rows.iter().map(|(i, t)| (*i, t.as_str())).unzip();
+    sqlx::query(
+        "INSERT INTO work_order_search (order_id, terms) \
+         SELECT u.id, to_tsvector('simple', u.t) FROM UNNEST($1::bigint[], $2::text[]) AS u(id, t) \
+         ON CONFLICT (order_id) DO UPDATE SET terms = EXCLUDED.terms",
+    )
+    .bind(&ids)
+    .bind(&terms)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(db)
+}
+
+/// The order list's filters on the joined `work_orders w`, and the caller's scope.
+fn push_scope_and_filters(qb: &mut QueryBuilder<Postgres>, filter: &OrderFilter, scope: &OrgPath) {
+    let (low, high) = scope_range(scope);
+    if filter.assisting {
+        qb.push(" AND w.id IN (SELECT order_id FROM work_order_assists WHERE unit_path >= ")
+            .push_bind(low)
+            .push(" AND unit_path < ")
+            .push_bind(high)
+            .push(")");
+    } else {
+        qb.push(" AND w.home_unit_path >= ").push_bind(low);
+        qb.push(" AND w.home_unit_path < ").push_bind(high);
+    }
+    if let Some(unit) = &filter.unit {
+        let (l, h) = scope_range(unit);
+        qb.push(" AND w.home_unit_path >= ").push_bind(l);
+        qb.push(" AND w.home_unit_path < ").push_bind(h);
+    }
+    if let Some(c) = filter.customer {
+        qb.push(" AND w.customer_id = ").push_bind(c.0);
+    }
+    if let Some(s) = filter.state {
+        qb.push(" AND w.state = ").push_bind(s.code());
+    }
+    if let Some(t) = filter.appeal_type {
+        qb.push(" AND w.appeal_type = ").push_bind(t.code());
+    }
+    if let Some(c) = filter.channel {
+        qb.push(" AND w.channel = ").push_bind(c.code());
+    }
+    for (column, value) in [
+        ("w.major", filter.major),
+        ("w.is_repeat", filter.repeat),
+        ("w.supervised", filter.supervised),
+    ] {
+        match value {
+            Some(true) => qb.push(format!(" AND {column}")),
+            Some(false) => qb.push(format!(" AND NOT {column}")),
+            None => qb,
+        };
+    }
+    if let Some(o) = filter.overdue {
+        if o.yes {
+            qb.push(" AND w.due_at <= ").push_bind(o.at);
+        } else {
+            qb.push(" AND (w.due_at IS NULL OR w.due_at > ")
+                .push_bind(o.at)
+                .push(")");
+        }
+    }
+    if let Some(from) = filter.created_from {
+        qb.push(" AND w.created_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.created_to {
+        qb.push(" AND w.created_at < ").push_bind(to);
+    }
+}
+
+fn dictionary_default() -> Vec<String> {
+    Vec::new()
+}
+
+#[async_trait]
+impl SearchStore for PgStore {
+    fn segmenter(&self) -> Arc<Segmenter> {
+        self.text.current()
+    }
+
+    async fn search_orders(
+        &self,
+        terms: &[String],
+        filter: &OrderFilter,
+        scope: &OrgPath,
+        page: SearchPageRequest,
+    ) -> Result<SearchPage, StoreError> {
+        if terms.is_empty() {
+            return Ok(page.page(Vec::new()));
+        }
+        // The terms hold letters and digits only; `plainto_tsquery` ANDs them.
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT w.id, ts_rank(s.terms, q)::float8 AS rank FROM work_order_search s \
+             JOIN work_orders w ON w.id = s.order_id, plainto_tsquery('simple', ",
+        );
+        qb.push_bind(terms.join(" "));
+        qb.push(") AS q WHERE s.terms @@ q");
+        push_scope_and_filters(&mut qb, filter, scope);
+        qb.push(" ORDER BY rank DESC, w.id DESC LIMIT ")
+            .push_bind(page.fetch_limit())
+            .push(" OFFSET ")
+            .push_bind(i64::from(page.offset));
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let rows: Vec<(i64, f64)> = qb
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let orders = orders_by_ids(&mut conn, &ids).await?;
+        let hits = orders
+            .into_iter()
+            .zip(rows)
+            .map(|(order, (_, rank))| OrderHit { order, rank })
+            .collect();
+        Ok(page.page(hits))
+    }
+
+    async fn search_dictionary(&self) -> Result<VersionedDictionary, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        current(
+            &mut conn,
+            Setting::SearchDictionary,
+            decode_dictionary,
+            dictionary_default,
+        )
+        .await
+    }
+
+    async fn save_search_dictionary(
+        &self,
+        words: Vec<String>,
+        expected_version: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<VersionedDictionary, StoreError> {
+        let setting = Setting::SearchDictionary;
+        let words = checked_dictionary(&words)?;
+        let mut tx = self.write_tx().await?;
+        lock_settings(&mut tx).await?;
+        let stored = current(&mut tx, setting, decode_dictionary, dictionary_default).await?;
+        if stored.version != expected_version {
+            return Err(setting_conflict(setting, stored.version));
+        }
+        if stored.value == words {
+            return Ok(stored);
+        }
+        let version = stored.version + 1;
+        let detail = dictionary_change(version, &stored.value, &words);
+        let body = encode_dictionary(&words);
+        let saved = append(&mut tx, setting, version, body, detail, actor, now).await?;
+        tx.commit().await.map_err(db)?;
+        self.text.install(&words);
+        Ok(Versioned {
+            version,
+            value: words,
+            saved: Some(saved),
+        })
+    }
+
+    async fn load_search_dictionary(&self) -> Result<i64, StoreError> {
+        let stored = self.search_dictionary().await?;
+        self.text.install(&stored.value);
+        Ok(stored.version)
+    }
+
+    async fn reindex_orders(&self, after_id: i64, batch: u32) -> Result<ReindexStep, StoreError> {
+        let segmenter = self.text.current();
+        let mut tx = self.write_tx().await?;
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM work_orders WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after_id)
+                .bind(i64::from(batch.max(1)))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db)?;
+        let Some(last) = ids.last().copied() else {
+            return Ok(ReindexStep {
+                indexed: 0,
+                last_id: None,
+            });
+        };
+        // The rows stay locked until commit, so a concurrent change of one of them waits and
+        // then writes its own terms over these.
+        sqlx::query("SELECT id FROM work_orders WHERE id = ANY($1) FOR UPDATE")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let orders = orders_by_ids(&mut tx, &ids).await?;
+        let rows: Vec<(i64, String)> = orders
+            .iter()
+            .map(|o| (o.id, order_index_text(&segmenter, &o.order)))
+            .collect();
+        put_terms(&mut tx, &rows).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(ReindexStep {
+            indexed: rows.len() as u64,
+            last_id: Some(last),
+        })
+    }
+
+    async fn count_orders(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_orders")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

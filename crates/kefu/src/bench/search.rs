@@ -1,0 +1,260 @@
+//! `kefu bench search`: full-text search latency (issue 7). On a fresh store (temporary SQLite
+//! file, or a PostgreSQL schema dropped afterwards) it loads N generated orders (`sweep_gen`:
+//! Chinese appeal texts built from the catalogue's sub-category names) through `load_orders`,
+//! which writes their search terms in the same transactions, then runs each query of a fixed
+//! set `rounds` times, province-wide and in one county, through `SearchStore::search_orders`
+//! (first page of 20, ranked). Baseline, same run, interleaved: the first page of 20 of the
+//! plain order list in the same scope (`list_orders`, an index walk). Loopback only, finite.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use kefu_domain::org::{OrgLevel, OrgPath};
+use kefu_domain::workorder::{Catalogue, Gravity};
+use kefu_store::{Actor, OrderFilter, PageRequest, SearchPageRequest, Store};
+
+use super::sweep::instant;
+use super::sweep_gen::OrderGenerator;
+use super::{fresh_store, ratio};
+use crate::cli::{Cli, SearchBenchArgs};
+use crate::config::DatabaseUrl;
+use crate::demo;
+
+/// Orders of `--quick`.
+pub const QUICK_ORDERS: usize = 100_000;
+/// The most orders a run may generate.
+pub const MAX_ORDERS: usize = 5_000_000;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    /// PostgreSQL server to create a fresh schema in; `None` = a temporary SQLite file.
+    pub database_url: Option<DatabaseUrl>,
+    /// Orders to generate and load.
+    pub orders: usize,
+    /// Orders per `load_orders` call.
+    pub batch: usize,
+    /// How often each query runs.
+    pub rounds: usize,
+    /// Generator seed.
+    pub seed: u64,
+}
+
+/// Options from the command line (the database only from `--database-url`).
+pub fn options(cli: &Cli, args: &SearchBenchArgs) -> SearchOptions {
+    SearchOptions {
+        database_url: cli.database_url.clone().map(DatabaseUrl::new),
+        orders: if args.quick {
+            QUICK_ORDERS
+        } else {
+            args.orders.clamp(1, MAX_ORDERS)
+        },
+        batch: args.batch.clamp(1, 50_000),
+        rounds: args.rounds.clamp(1, 1000),
+        seed: args.seed,
+    }
+}
+
+/// Latencies of one kind of request, in microseconds, sorted.
+#[derive(Debug, Clone, Default)]
+pub struct Latencies(Vec<u64>);
+
+impl Latencies {
+    fn push(&mut self, d: Duration) {
+        self.0
+            .push(u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+    }
+
+    fn sorted(mut self) -> Self {
+        self.0.sort_unstable();
+        self
+    }
+
+    /// The `q` quantile (nearest rank) in milliseconds.
+    pub fn ms(&self, q: f64) -> f64 {
+        if self.0.is_empty() {
+            return 0.0;
+        }
+        let n = self.0.len();
+        let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
+        self.0[rank - 1] as f64 / 1000.0
+    }
+}
+
+/// One scope's figures.
+#[derive(Debug, Clone, Default)]
+pub struct ScopeFigures {
+    /// Search latencies.
+    pub search: Latencies,
+    /// Plain list latencies (baseline).
+    pub list: Latencies,
+    /// Hits over all searches (first pages).
+    pub hits: usize,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone)]
+pub struct SearchReport {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Orders loaded.
+    pub orders: usize,
+    /// Loading, end to end (generation included).
+    pub load: Duration,
+    /// Queries of the set.
+    pub queries: usize,
+    /// Province-wide.
+    pub province: ScopeFigures,
+    /// One county.
+    pub county: ScopeFigures,
+}
+
+impl SearchReport {
+    /// The Markdown table header for `markdown_row`.
+    pub const HEADER: &'static str = "| store | orders | load orders/s | scope | searches | search p50 ms | search p95 ms | list p50 ms | list p95 ms | p50 ratio | p95 ratio |\n|---|---|---|---|---|---|---|---|---|---|---|";
+
+    /// The rows of the results table.
+    pub fn markdown(&self) -> String {
+        let rate = self.orders as f64 / self.load.as_secs_f64().max(1e-9);
+        let mut out = String::from(Self::HEADER);
+        for (scope, f) in [("province", &self.province), ("county", &self.county)] {
+            out.push_str(&format!(
+                "\n| {} | {} | {:.0} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} |",
+                self.backend,
+                self.orders,
+                rate,
+                scope,
+                f.search.0.len(),
+                f.search.ms(0.5),
+                f.search.ms(0.95),
+                f.list.ms(0.5),
+                f.list.ms(0.95),
+                ratio(f.search.ms(0.5), f.list.ms(0.5)),
+                ratio(f.search.ms(0.95), f.list.ms(0.95)),
+            ));
+        }
+        out
+    }
+}
+
+/// The queries: the catalogue's ordinary sub-category names (they occur in the generated
+/// texts, each in a share of the orders), a word of every text (客户, the flood case), a word
+/// of a quarter of them, two-word queries and a word that occurs nowhere.
+fn queries() -> Vec<String> {
+    let mut q: Vec<String> = Catalogue::defaults()
+        .entries()
+        .iter()
+        .filter(|s| s.gravity == Gravity::Ordinary)
+        .map(|s| s.name_zh.clone())
+        .collect();
+    q.extend(
+        [
+            "客户",
+            "老人 小孩",
+            "生产经营 原因",
+            "多次 核实",
+            "光伏并网",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned()),
+    );
+    q
+}
+
+/// Runs the benchmark and removes its store afterwards.
+pub async fn search(opts: SearchOptions) -> anyhow::Result<SearchReport> {
+    let (store, scratch) = fresh_store(opts.database_url.as_ref()).await?;
+    let result = run_on(store, &opts).await;
+    scratch.remove().await;
+    result
+}
+
+async fn run_on(store: Arc<dyn Store>, opts: &SearchOptions) -> anyhow::Result<SearchReport> {
+    let org = demo::create_org(store.as_ref(), &Actor::System("bench")).await?;
+    let province = org
+        .units
+        .get(demo::PROVINCE_CODE)
+        .context("demo province missing")?
+        .path
+        .clone();
+    let mut units: Vec<(i64, OrgPath)> = org
+        .units
+        .values()
+        .filter(|u| matches!(u.level, OrgLevel::County | OrgLevel::Station))
+        .map(|u| (u.id.0, u.path.clone()))
+        .collect();
+    units.sort();
+    let mut counties: Vec<(i64, OrgPath)> = org
+        .units
+        .values()
+        .filter(|u| u.level == OrgLevel::County)
+        .map(|u| (u.id.0, u.path.clone()))
+        .collect();
+    counties.sort();
+    let county = counties.first().map(|c| c.1.clone()).context("no county")?;
+    let units = units.into_iter().map(|(_, p)| p).collect();
+    let mut generator = OrderGenerator::new(opts.seed, &province, units, instant())?;
+
+    eprintln!("bench: generating and loading {} orders…", opts.orders);
+    let started = Instant::now();
+    let mut loaded = 0;
+    let mut next_report = Instant::now() + Duration::from_secs(10);
+    while loaded < opts.orders {
+        let batch = generator.batch(opts.batch.min(opts.orders - loaded))?;
+        store.load_orders(&batch).await.context("load_orders")?;
+        loaded += batch.len();
+        if Instant::now() >= next_report {
+            eprintln!("bench: {loaded} orders loaded");
+            next_report += Duration::from_secs(10);
+        }
+    }
+    let load = started.elapsed();
+    eprintln!(
+        "bench: loaded {loaded} orders in {:.1}s",
+        load.as_secs_f64()
+    );
+
+    let segmenter = store.segmenter();
+    let queries: Vec<Vec<String>> = queries()
+        .iter()
+        .map(|q| segmenter.query_terms(q))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let mut province_figures = ScopeFigures::default();
+    let mut county_figures = ScopeFigures::default();
+    let filter = OrderFilter::default();
+    let page = SearchPageRequest::new(0, 20);
+    let list_page = PageRequest {
+        after: None,
+        limit: 20,
+    };
+    for _ in 0..opts.rounds {
+        for terms in &queries {
+            for (scope, figures) in [
+                (&province, &mut province_figures),
+                (&county, &mut county_figures),
+            ] {
+                let t = Instant::now();
+                let found = store.search_orders(terms, &filter, scope, page).await?;
+                figures.search.push(t.elapsed());
+                figures.hits += found.hits.len();
+                let t = Instant::now();
+                store.list_orders(&filter, scope, list_page).await?;
+                figures.list.push(t.elapsed());
+            }
+        }
+    }
+    province_figures.search = province_figures.search.sorted();
+    province_figures.list = province_figures.list.sorted();
+    county_figures.search = county_figures.search.sorted();
+    county_figures.list = county_figures.list.sorted();
+    Ok(SearchReport {
+        backend: store.backend(),
+        orders: loaded,
+        load,
+        queries: queries.len(),
+        province: province_figures,
+        county: county_figures,
+    })
+}
