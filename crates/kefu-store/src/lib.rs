@@ -24,8 +24,8 @@ pub mod error;
 pub mod knowledge;
 pub mod org;
 pub mod page;
-pub mod selfservice;
 pub mod search;
+pub mod selfservice;
 pub mod sla;
 pub mod staff;
 pub mod token_cache;
@@ -52,10 +52,10 @@ pub use error::StoreError;
 pub use knowledge::{Article, ArticleFilter, ArticleHit, ArticleVersion, KnowledgeStore};
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
-pub use selfservice::{CodeIssue, SelfServiceStore, portal_account};
 pub use search::{
     OrderHit, ReindexStep, SearchPage, SearchPageRequest, SearchStore, VersionedDictionary,
 };
+pub use selfservice::{CodeIssue, SelfServiceStore, portal_account};
 pub use sla::{SlaStore, StoredAlert, SweepBatch};
 pub use staff::{ApiToken, NewStaff, Session, Staff, StaffStore, TOKEN_USE_RESOLUTION_SECS};
 pub use token_cache::TokenCache;

@@ -10,10 +10,10 @@ mod order_text;
 mod order_view;
 mod orders;
 mod pages;
+mod search_pages;
 mod selfservice;
 mod selfservice_page;
 mod selfservice_text;
-mod search_pages;
 mod view;
 
 use axum::Router;
