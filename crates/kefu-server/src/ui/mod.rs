@@ -4,8 +4,11 @@
 //! audit of personal-data reads are one implementation; plain forms work without JavaScript and
 //! carry the session's CSRF token in a hidden field.
 
+mod board_page;
 mod i18n;
 mod knowledge_edit;
+mod order_intake;
+mod order_page;
 mod order_text;
 mod order_view;
 mod orders;
@@ -51,10 +54,10 @@ pub fn router() -> Router<AppState> {
         .route("/ui/lang/{code}", get(pages::switch_language))
         .route("/ui/workbench", get(pages::workbench))
         .route("/ui/customers/{id}", get(pages::customer_page))
-        .route("/ui/orders", get(orders::list).post(orders::take))
+        .route("/ui/orders", get(orders::list).post(order_intake::take))
         .route("/ui/orders/export.xlsx", get(orders::export))
-        .route("/ui/orders/{number}", get(orders::show))
-        .route("/ui/board", get(orders::board))
+        .route("/ui/orders/{number}", get(order_page::show))
+        .route("/ui/board", get(board_page::board))
         .route("/ui/search", get(search_pages::orders))
         .route("/ui/knowledge", get(search_pages::knowledge))
         .route("/ui/knowledge/new", get(knowledge_edit::new_form))
@@ -70,7 +73,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/ui/orders/{number}/{action}",
-            axum::routing::post(orders::act),
+            axum::routing::post(order_page::act),
         )
         .route(
             "/ui/password",

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kefu_domain::customer::SpecialDateKind;
 use serde::Deserialize;
 
+use super::order_intake::{IntakeForm, IntakeFormView};
 use super::order_text::OrderText;
 use super::order_view::OrderRow;
-use super::orders::{IntakeForm, IntakeFormView};
 use super::view::{CustomerView, EventView, TopBar, error_message, render, url_encode};
 use super::{LANG_COOKIE, Lang, Text, Viewer, is_local_page};
 use crate::AppState;
