@@ -23,6 +23,8 @@ pub struct TopBar {
     pub switch_href: String,
     pub orders_label: &'static str,
     pub board_label: &'static str,
+    pub search_label: &'static str,
+    pub knowledge_label: &'static str,
 }
 
 impl TopBar {
@@ -49,6 +51,8 @@ impl TopBar {
             switch_href: format!("/ui/lang/{}?next={}", lang.other().code(), url_encode(here)),
             orders_label: lang.o().orders,
             board_label: lang.o().board,
+            search_label: lang.pick("工单检索", "Order search"),
+            knowledge_label: lang.pick("知识库", "Knowledge base"),
         }
     }
 }
