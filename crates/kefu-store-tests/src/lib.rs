@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod customer;
 pub mod customer_import;
 pub mod fixtures;
+pub mod import_job;
 pub mod lookup;
 pub mod org;
 pub mod selfservice;
@@ -36,6 +37,7 @@ pub use calendar::*;
 pub use catalogue::*;
 pub use customer::*;
 pub use customer_import::*;
+pub use import_job::*;
 pub use lookup::*;
 pub use org::*;
 pub use selfservice::*;
@@ -135,6 +137,10 @@ macro_rules! store_tests {
             a_customer_rating_is_stored_with_the_order_and_its_timeline,
             oldest_first_lists_walk_forwards_page_by_page,
             due_soonest_lists_put_the_nearest_deadline_first,
+            an_import_job_keeps_its_progress_and_problems_in_order,
+            an_import_job_is_hidden_outside_its_uploaders_scope,
+            a_finished_import_job_refuses_further_progress,
+            a_restart_leaves_unfinished_import_jobs_interrupted,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

@@ -21,6 +21,7 @@ pub mod customer_import;
 pub mod customer_snapshot;
 pub mod decode;
 pub mod error;
+pub mod import_job;
 pub mod org;
 pub mod page;
 pub mod selfservice;
@@ -47,6 +48,9 @@ pub use customer::{
 };
 pub use customer_import::{CustomerImportStore, UpsertCounts, UpsertOutcome};
 pub use error::StoreError;
+pub use import_job::{
+    ImportJob, ImportJobCounts, ImportJobStore, ImportProblem, ImportProgress, NewImportJob,
+};
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
 pub use selfservice::{CodeIssue, SelfServiceStore, portal_account};
@@ -76,6 +80,7 @@ pub trait Store:
     + BoardStore
     + CalendarStore
     + SelfServiceStore
+    + ImportJobStore
     + Send
     + Sync
     + 'static
