@@ -16,6 +16,7 @@ pub mod customer;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod import;
 pub mod metrics;
 pub mod openapi;
 pub mod org;
@@ -260,6 +261,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Jobs of a server that stopped cannot continue: show them as interrupted, not running.
+    match state
+        .store
+        .interrupt_unfinished_import_jobs(chrono::Utc::now())
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(jobs = n, "unfinished import jobs marked interrupted"),
+        Err(e) => tracing::warn!(error = %e, "could not mark unfinished import jobs"),
+    }
     let purge = tokio::spawn(purge_sessions(state.store.clone()));
     let sweep = state
         .config

@@ -30,7 +30,7 @@ fn openapi_document_snapshot() {
 
 /// The routes the app serves. `app()` builds its router only from the documented
 /// `OpenApiRouter`, so this list and the document must agree exactly.
-const ROUTES: [(&str, &str); 54] = [
+const ROUTES: [(&str, &str); 57] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
@@ -85,6 +85,9 @@ const ROUTES: [(&str, &str); 54] = [
     ("PUT", "/api/v1/calendars/{year}"),
     ("GET", "/api/v1/time-limits"),
     ("PUT", "/api/v1/time-limits"),
+    ("POST", "/api/v1/imports/customers"),
+    ("GET", "/api/v1/imports/{id}"),
+    ("GET", "/api/v1/imports/{id}/report.csv"),
 ];
 
 #[test]
