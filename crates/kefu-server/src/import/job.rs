@@ -217,11 +217,7 @@ fn problems_rows(problems: &[ImportProblem]) -> i64 {
 }
 
 /// The blocking reader: rows → checked → batches.
-fn read_all(
-    rows: Rows,
-    mut checker: Checker,
-    tx: mpsc::Sender<Batch>,
-) -> Result<(), ImportError> {
+fn read_all(rows: Rows, mut checker: Checker, tx: mpsc::Sender<Batch>) -> Result<(), ImportError> {
     let mut read: i64 = 0;
     let mut batch = Batch {
         good: Vec::with_capacity(BATCH_ROWS),

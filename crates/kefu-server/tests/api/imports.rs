@@ -8,7 +8,7 @@ use axum::http::{Method, StatusCode, header};
 use serde_json::Value;
 
 use crate::both_stores;
-use crate::helpers::{Auth, Backend, TestApp};
+use crate::helpers::{Auth, Backend, PASSWORD, TestApp};
 
 const HEADER: &str = "户号,户名,证件号码,联系电话,用电地址,供电单位,城乡,用电类别,电压等级\n";
 
@@ -222,7 +222,55 @@ async fn a_file_without_the_mandatory_columns_is_400_naming_them(b: Backend) {
     assert_eq!(empty.fields(), vec!["file".to_owned()]);
 }
 
+async fn the_import_page_uploads_with_the_session_and_shows_the_job(b: Backend) {
+    let t = TestApp::new(b).await;
+    let (_, session) = t.login("manager.a", PASSWORD).await;
+    let (cookie, csrf) = session.expect("signed in");
+    let page = t
+        .get("/ui/imports", &Auth::Cookie(cookie.clone(), None))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("导入客户档案"), "{}", page.text);
+    assert!(page.text.contains("id=\"import-form\""));
+    assert!(page.text.contains(&csrf), "the form carries the CSRF token");
+    let file = format!("{HEADER}{}", row("3301060001", "王秀英", "", "330106"));
+    // The page's script sends the session cookie and the CSRF token; without the token: 403.
+    upload(&t, &Auth::Cookie(cookie.clone(), None), &file)
+        .await
+        .assert_problem(403, "csrf");
+    let r = upload(&t, &Auth::Cookie(cookie.clone(), Some(csrf)), &file).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let id = r.body["id"].as_i64().unwrap();
+    finished(&t, &t.person("manager_a").bearer(), id).await;
+    let job = t
+        .get(&format!("/ui/imports/{id}"), &Auth::Cookie(cookie, None))
+        .await;
+    assert_eq!(job.status, StatusCode::OK);
+    assert!(job.text.contains("已完成"), "{}", job.text);
+    assert!(
+        job.text
+            .contains(&format!("/api/v1/imports/{id}/report.csv"))
+    );
+    assert!(
+        !job.text.contains("http-equiv=\"refresh\""),
+        "a finished job stops refreshing"
+    );
+
+    let (_, session) = t.login("dispatcher.x", PASSWORD).await;
+    let (cookie, _) = session.expect("signed in");
+    let page = t
+        .get("/ui/imports", &Auth::Cookie(cookie.clone(), None))
+        .await;
+    assert!(page.text.contains("不能导入"), "{}", page.text);
+    assert!(!page.text.contains("id=\"import-form\""));
+    let other = t
+        .get(&format!("/ui/imports/{id}"), &Auth::Cookie(cookie, None))
+        .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+}
+
 both_stores!(
+    the_import_page_uploads_with_the_session_and_shows_the_job,
     a_good_file_is_stored_by_a_background_job,
     bad_rows_are_counted_and_listed_in_the_report_csv,
     rows_for_units_outside_the_uploaders_unit_are_bad_rows,
