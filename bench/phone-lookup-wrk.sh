@@ -38,7 +38,9 @@ server=""
 schema=""
 cleanup() {
   if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  if [ -n "$schema" ]; then psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null || true; fi
+  if [ -n "$schema" ]; then
+    PGOPTIONS="-c client_min_messages=warning" psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
