@@ -269,7 +269,41 @@ async fn the_import_page_uploads_with_the_session_and_shows_the_job(b: Backend) 
     assert_eq!(other.status, StatusCode::FORBIDDEN);
 }
 
+async fn a_restarted_server_shows_an_unfinished_job_as_interrupted(b: Backend) {
+    let t = TestApp::new(b).await;
+    let manager = t.person("manager_a");
+    // A job a previous server accepted and never finished.
+    let job = t
+        .store
+        .create_import_job(
+            kefu_store::NewImportJob {
+                file_name: "客户.csv".to_owned(),
+                file_bytes: 10,
+                staff_id: manager.id,
+                scope: t
+                    .store
+                    .get_org_unit(t.units.county_a)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .path,
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let state = kefu_server::AppState::new(t.store.clone(), kefu_server::ServerConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    kefu_server::serve(listener, state, async {}).await.unwrap();
+    let r = t
+        .get(&format!("/api/v1/imports/{}", job.id), &manager.bearer())
+        .await;
+    assert_eq!(r.body["state"], "interrupted", "{}", r.text);
+    assert_eq!(r.body["finished"], true);
+}
+
 both_stores!(
+    a_restarted_server_shows_an_unfinished_job_as_interrupted,
     the_import_page_uploads_with_the_session_and_shows_the_job,
     a_good_file_is_stored_by_a_background_job,
     bad_rows_are_counted_and_listed_in_the_report_csv,
