@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod code_enum;
 pub mod customer;
 pub mod ids;
+pub mod import_job;
 pub mod knowledge;
 pub mod mask;
 pub mod org;

@@ -16,6 +16,7 @@ pub mod customer;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod import;
 pub mod knowledge;
 pub mod metrics;
 pub mod openapi;
@@ -265,6 +266,16 @@ pub async fn serve(
     // Cut with the administrators' words from the start (a failure leaves the built-in ones).
     if let Err(e) = state.store.load_search_dictionary().await {
         tracing::warn!(error = %e, "cannot load the search dictionary; using the built-in words");
+    }
+    // Jobs of a server that stopped cannot continue: show them as interrupted, not running.
+    match state
+        .store
+        .interrupt_unfinished_import_jobs(chrono::Utc::now())
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(jobs = n, "unfinished import jobs marked interrupted"),
+        Err(e) => tracing::warn!(error = %e, "could not mark unfinished import jobs"),
     }
     let purge = tokio::spawn(purge_sessions(state.store.clone()));
     let sweep = state

@@ -12,8 +12,8 @@ use utoipa_axum::routes;
 
 use crate::auth::handlers as auth;
 use crate::{
-    AppState, board, calendar, catalogue, customer, health, knowledge, metrics, org, search, staff,
-    workorder,
+    AppState, board, calendar, catalogue, customer, health, import, knowledge, metrics, org,
+    search, staff, workorder,
 };
 
 /// Document-level settings: title, tags and the two ways to authenticate.
@@ -88,6 +88,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customer::retire_customer))
         .routes(routes!(customer::reinstate_customer))
         .routes(routes!(customer::customer_history))
+        .routes(routes!(import::upload_customers))
+        .routes(routes!(import::get_import))
+        .routes(routes!(import::import_report))
         .routes(routes!(workorder::list_orders, workorder::intake))
         .routes(routes!(workorder::get_order))
         .routes(routes!(workorder::preview::preview))

@@ -16,6 +16,7 @@ mod customer_copy;
 mod customer_insert;
 mod customer_read;
 mod customer_upsert;
+mod import_job;
 mod knowledge;
 mod migrate;
 mod org;

@@ -14,6 +14,7 @@ mod customer;
 mod customer_insert;
 mod customer_read;
 mod customer_upsert;
+mod import_job;
 mod knowledge;
 mod migrate;
 mod org;

@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod customer;
 pub mod customer_import;
 pub mod fixtures;
+pub mod import_job;
 pub mod knowledge;
 pub mod lookup;
 pub mod org;
@@ -38,6 +39,7 @@ pub use calendar::*;
 pub use catalogue::*;
 pub use customer::*;
 pub use customer_import::*;
+pub use import_job::*;
 pub use knowledge::*;
 pub use lookup::*;
 pub use org::*;
@@ -148,6 +150,10 @@ macro_rules! store_tests {
             an_article_goes_through_review_and_keeps_every_version,
             agents_find_only_published_articles_in_force,
             orders_cite_articles_in_scope_and_the_most_cited_come_first,
+            an_import_job_keeps_its_progress_and_problems_in_order,
+            an_import_job_is_hidden_outside_its_uploaders_scope,
+            a_finished_import_job_refuses_further_progress,
+            a_restart_leaves_unfinished_import_jobs_interrupted,
         );
     };
     (@each $fresh:path; $($name:ident),+ $(,)?) => {

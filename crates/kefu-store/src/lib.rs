@@ -21,6 +21,7 @@ pub mod customer_import;
 pub mod customer_snapshot;
 pub mod decode;
 pub mod error;
+pub mod import_job;
 pub mod knowledge;
 pub mod org;
 pub mod page;
@@ -49,6 +50,9 @@ pub use customer::{
 };
 pub use customer_import::{CustomerImportStore, UpsertCounts, UpsertOutcome};
 pub use error::StoreError;
+pub use import_job::{
+    ImportJob, ImportJobCounts, ImportJobStore, ImportProblem, ImportProgress, NewImportJob,
+};
 pub use knowledge::{Article, ArticleFilter, ArticleHit, ArticleVersion, KnowledgeStore};
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
@@ -84,6 +88,7 @@ pub trait Store:
     + SelfServiceStore
     + SearchStore
     + KnowledgeStore
+    + ImportJobStore
     + Send
     + Sync
     + 'static

@@ -6,6 +6,8 @@
 
 mod board_page;
 mod i18n;
+mod import_text;
+mod imports;
 mod knowledge_edit;
 mod order_intake;
 mod order_page;
@@ -79,6 +81,9 @@ pub fn router() -> Router<AppState> {
             "/ui/password",
             get(pages::password_form).post(pages::password_submit),
         )
+        .route("/ui/imports", get(imports::form))
+        .route("/ui/imports/{id}", get(imports::job))
+        .route("/ui/assets/import-upload.js", get(import_upload_script))
         .route("/ui/assets/kefu.css", get(stylesheet))
         .route("/ui/assets/intake-hints.js", get(intake_hints_script))
         // The customer self-service portal: public, no staff session.
@@ -113,6 +118,18 @@ async fn intake_hints_script() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../assets/intake-hints.js"),
+    )
+        .into_response()
+}
+
+/// The upload of the import page (a static file, like the intake hints).
+async fn import_upload_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/import-upload.js"),
     )
         .into_response()
 }

@@ -219,7 +219,7 @@ struct MessagePage {
     message: String,
 }
 
-fn message_page(viewer: &Viewer, status: StatusCode, message: String) -> Response {
+pub(super) fn message_page(viewer: &Viewer, status: StatusCode, message: String) -> Response {
     let lang = viewer.lang;
     let page = MessagePage {
         t: lang.t(),

@@ -25,6 +25,8 @@ pub struct TopBar {
     pub board_label: &'static str,
     pub search_label: &'static str,
     pub knowledge_label: &'static str,
+    /// The customer-import page's link, for those who may import (else empty).
+    pub imports_label: &'static str,
 }
 
 impl TopBar {
@@ -53,6 +55,15 @@ impl TopBar {
             board_label: lang.o().board,
             search_label: lang.pick("工单检索", "Order search"),
             knowledge_label: lang.pick("知识库", "Knowledge base"),
+            imports_label: if viewer
+                .caller
+                .roles
+                .allows(kefu_domain::auth::Permission::CustomerWrite)
+            {
+                lang.pick("客户导入", "Import")
+            } else {
+                ""
+            },
         }
     }
 }

@@ -9,6 +9,7 @@ mod calendar;
 mod catalogue;
 mod customers;
 mod health;
+mod imports;
 mod knowledge;
 mod list_sort;
 mod openapi;

@@ -30,7 +30,7 @@ fn openapi_document_snapshot() {
 
 /// The routes the app serves. `app()` builds its router only from the documented
 /// `OpenApiRouter`, so this list and the document must agree exactly.
-const ROUTES: [(&str, &str); 65] = [
+const ROUTES: [(&str, &str); 68] = [
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
@@ -96,6 +96,9 @@ const ROUTES: [(&str, &str); 65] = [
     ("POST", "/api/v1/knowledge/{id}/workflow"),
     ("GET", "/api/v1/knowledge/{id}/history"),
     ("POST", "/api/v1/work-orders/{number}/knowledge"),
+    ("POST", "/api/v1/imports/customers"),
+    ("GET", "/api/v1/imports/{id}"),
+    ("GET", "/api/v1/imports/{id}/report.csv"),
 ];
 
 #[test]

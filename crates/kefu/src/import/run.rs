@@ -2,9 +2,6 @@
 //! report) feeding batches through a bounded channel to the store writer on the async runtime,
 //! so parsing and the database work overlap and memory stays at a few batches.
 
-use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -15,12 +12,12 @@ use kefu_domain::org::OrgPath;
 use kefu_store::{Actor, Store, UpsertCounts, UpsertOutcome};
 use tokio::sync::mpsc;
 
-use super::convert::{Units, to_input};
-use super::mapping::{Columns, Field, MappingFile};
+use kefu_import::{
+    Checked, Checker, Columns, Format, ImportError, MappingFile, Report, Rows, Source, Units,
+};
+
 use super::progress::Progress;
-use super::report::Report;
-use super::source::{Format, Rows, Source};
-use super::{ImportError, ImportOptions, Summary};
+use super::{ImportOptions, Summary};
 use crate::cli::ImportCustomersArgs;
 use crate::config::Config;
 use crate::db;
@@ -59,72 +56,6 @@ fn report_row(
     Ok(())
 }
 
-/// The column header a field error belongs to, shown before the API field name.
-fn field_label(columns: &Columns, field: &str) -> String {
-    let root = field.split(['.', '[']).next().unwrap_or(field);
-    let f = match root {
-        "account_number" => Some(Field::AccountNumber),
-        "name" => Some(Field::Name),
-        "id_document" => Some(Field::IdNumber),
-        "phones" => Some(Field::Phones),
-        "address" => Some(Field::Address),
-        "supply_unit_id" => Some(Field::SupplyUnit),
-        "grid" => Some(Field::Grid),
-        "usage_category" => Some(Field::UsageCategory),
-        "voltage" => Some(Field::Voltage),
-        "contract_capacity_kva" => Some(Field::ContractCapacity),
-        "industry" => Some(Field::Industry),
-        "business_format" => Some(Field::BusinessFormat),
-        "scale" => Some(Field::Scale),
-        "value_tier" => Some(Field::ValueTier),
-        "service_grade" => Some(Field::ServiceGrade),
-        "tags" => Some(Field::Tags),
-        _ => None,
-    };
-    let f = f.or_else(|| {
-        // `special_dates.birthday` (named by the converter or by `date_field`).
-        let key = field.strip_prefix("special_dates.")?;
-        let key = key.split('.').next().unwrap_or(key);
-        [
-            Field::Birthday,
-            Field::FoundingDate,
-            Field::ContractDate,
-            Field::OtherDate,
-        ]
-        .into_iter()
-        .find(|f| f.key() == key)
-    });
-    match f.and_then(|f| columns.header_of(f)) {
-        Some(h) => format!("{h} {field}"),
-        None => field.to_owned(),
-    }
-}
-
-/// The domain names a special date by position (`special_dates[0].date`); the file names it by
-/// column, so the position becomes the column's field (`special_dates.birthday.date`).
-fn date_field(input: &kefu_domain::customer::CustomerInput, field: &str) -> String {
-    let Some(rest) = field.strip_prefix("special_dates[") else {
-        return field.to_owned();
-    };
-    let Some((index, tail)) = rest.split_once(']') else {
-        return field.to_owned();
-    };
-    let key = index
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| input.special_dates.get(i))
-        .map(|d| match d.kind.as_str() {
-            "founding" => "founding_date",
-            "contract" => "contract_date",
-            "other" => "other_date",
-            _ => "birthday",
-        });
-    match key {
-        Some(key) => format!("special_dates.{key}{tail}"),
-        None => field.to_owned(),
-    }
-}
-
 /// The reader thread's body: every row of `rows`, checked, good ones sent in batches.
 #[allow(clippy::too_many_arguments)]
 fn read_all(
@@ -138,10 +69,7 @@ fn read_all(
     mut progress: Progress,
 ) -> Result<ReadStats, ImportError> {
     let mut stats = ReadStats::default();
-    // Account numbers seen, as 64-bit hashes with their line: constant size per row, so a
-    // 10-million-row file costs ~200 MB here rather than the numbers themselves.
-    let hasher = RandomState::new();
-    let mut seen: HashMap<u64, u64> = HashMap::new();
+    let mut checker = Checker::new(columns, units, today);
     let mut batch = Vec::with_capacity(batch_size);
     while let Some(row) = rows.next() {
         let row = row?;
@@ -149,57 +77,25 @@ fn read_all(
         if stats.rows.is_multiple_of(1_000) {
             progress.update(stats.rows, rows.position().unwrap_or(stats.rows));
         }
-        if let Some(reason) = row.problem {
-            stats.bad += 1;
-            report_row(&report, row.line, &[(String::new(), reason)], &row.cells)?;
-            continue;
-        }
-        let cells = row.cells;
-        let (input, mut errors) = to_input(&cells, &columns, &units);
-        let record = match CustomerRecord::validate(&input, today) {
-            Ok(r) if errors.is_empty() => Some(r),
-            Ok(_) => None,
-            Err(more) => {
-                // A unit the converter could not find is already reported by name.
-                let known: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
-                errors.extend(more.into_iter().filter(|e| !known.contains(&e.field)));
-                None
+        let record = match checker.check(&row) {
+            Checked::Good(record) => record,
+            Checked::Bad {
+                problems,
+                duplicate,
+            } => {
+                stats.bad += 1;
+                stats.duplicates += u64::from(duplicate);
+                let problems: Vec<(String, String)> =
+                    problems.into_iter().map(|p| (p.field, p.reason)).collect();
+                report_row(&report, row.line, &problems, &row.cells)?;
+                continue;
             }
         };
-        let Some(record) = record else {
-            stats.bad += 1;
-            let problems: Vec<(String, String)> = errors
-                .into_iter()
-                .map(|e| {
-                    let field = date_field(&input, &e.field);
-                    (field_label(&columns, &field), e.reason)
-                })
-                .collect();
-            report_row(&report, row.line, &problems, &cells)?;
-            continue;
-        };
-        let key = hasher.hash_one(record.account_number.as_str());
-        if let Some(first) = seen.get(&key) {
-            stats.bad += 1;
-            stats.duplicates += 1;
-            let reason = format!(
-                "户号重复 account number {} already on line {first}; the first row is kept",
-                record.account_number.as_str()
-            );
-            report_row(
-                &report,
-                row.line,
-                &[(field_label(&columns, "account_number"), reason)],
-                &cells,
-            )?;
-            continue;
-        }
-        seen.insert(key, row.line);
         stats.valid += 1;
         batch.push(Good {
             line: row.line,
-            record,
-            original: cells,
+            record: *record,
+            original: row.cells,
         });
         if batch.len() >= batch_size {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));

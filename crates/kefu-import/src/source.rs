@@ -10,23 +10,25 @@ use std::path::Path;
 use calamine::{Data, Reader};
 use encoding_rs::{Encoding, GB18030, UTF_8};
 
-use super::ImportError;
+use crate::ImportError;
 
 /// How a CSV file is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum EncodingChoice {
     /// UTF-8, with or without BOM.
-    #[value(name = "utf-8", alias = "utf8")]
+    #[cfg_attr(feature = "clap", value(name = "utf-8", alias = "utf8"))]
     Utf8,
     /// GBK / GB18030 (the Chinese Windows default).
-    #[value(name = "gbk", alias = "gb18030")]
+    #[cfg_attr(feature = "clap", value(name = "gbk", alias = "gb18030"))]
     Gbk,
     /// A BOM → UTF-8; otherwise valid UTF-8 → UTF-8; otherwise GB18030.
     Auto,
 }
 
 /// The file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
     /// Comma-separated values.
     Csv,

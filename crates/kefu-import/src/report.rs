@@ -5,7 +5,10 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::ImportError;
+use crate::ImportError;
+
+/// The report's first columns, before the file's own headers (the server's report uses them too).
+pub const REPORT_HEADER: [&str; 3] = ["行号 line", "字段 field", "原因 reason"];
 
 /// Where bad rows go.
 pub struct Report {
@@ -25,11 +28,7 @@ impl Report {
         file.write_all("\u{feff}".as_bytes())
             .map_err(|e| fail(&e))?;
         let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(file);
-        let mut head = vec![
-            "行号 line".to_owned(),
-            "字段 field".to_owned(),
-            "原因 reason".to_owned(),
-        ];
+        let mut head: Vec<String> = REPORT_HEADER.iter().map(|h| (*h).to_owned()).collect();
         head.extend(headers.iter().cloned());
         writer.write_record(&head).map_err(|e| fail(&e))?;
         Ok(Self {

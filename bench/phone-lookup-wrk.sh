@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Phone look-up (screen-pop, issue 3/6) under an external load tool: `kefu serve` as a separate
+# process on a store loaded by `kefu demo --customers N`, driven by wrk (Debian package `wrk`)
+# with C connections over 127.0.0.1. Same run, same server: first GET /healthz (the HTTP floor,
+# it pings the store), then GET /api/v1/customers?phone=<random phone of a loaded customer> with
+# a bearer token. Prints wrk's p50/p99 and req/s per phase, the ratio look-up / healthz, and the
+# server's peak RSS (VmHWM of /proc/PID/status) after each phase. The store is built fresh in a
+# temporary directory (SQLite) or schema (PostgreSQL) and removed at the end.
+#
+#   bench/phone-lookup-wrk.sh                               # SQLite, 1 000 000 customers
+#   CUSTOMERS=100000 DURATION=10s bench/phone-lookup-wrk.sh
+#   STORE=postgres bench/phone-lookup-wrk.sh                # PostgreSQL (schema dropped after)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CUSTOMERS=${CUSTOMERS:-1000000}
+CONNECTIONS=${CONNECTIONS:-200}
+THREADS=${THREADS:-2}
+DURATION=${DURATION:-20s}
+STORE=${STORE:-sqlite}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+PORT=${PORT:-18095}
+# Phones the Lua script picks from (a random sample of the loaded customers' first phones).
+SAMPLE=${SAMPLE:-100000}
+
+if ! command -v wrk >/dev/null; then
+  echo "wrk is missing: apt-get install -y wrk" >&2
+  exit 1
+fi
+
+if [ -z "${KEFU:-}" ]; then
+  cargo build --release -p kefu
+  KEFU=${CARGO_TARGET_DIR:-target}/release/kefu
+fi
+
+work=$(mktemp -d)
+server=""
+schema=""
+cleanup() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  if [ -n "$schema" ]; then
+    PGOPTIONS="-c client_min_messages=warning" psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export KEFU_DATA="$work/data"
+export KEFU_LOG=${KEFU_LOG:-warn}
+if [ "$STORE" = postgres ]; then
+  schema="kefu_wrk_$(date +%s)"
+  psql "$PG_URL" -qc "CREATE SCHEMA $schema" >/dev/null
+  # The URL may hold a password: it is passed through the environment, never echoed.
+  export KEFU_DATABASE_URL="$PG_URL" KEFU_DATABASE_SCHEMA="$schema"
+fi
+
+echo "## store $STORE, $CUSTOMERS customers, wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency"
+echo "## commit $(git rev-parse --short HEAD), $(date -u +%FT%TZ), nproc $(nproc)"
+echo "## uptime before load: $(uptime)"
+start=$(date +%s)
+"$KEFU" demo --customers "$CUSTOMERS" --orders 0 >"$work/demo.log"
+echo "## kefu demo --customers $CUSTOMERS --orders 0: $(( $(date +%s) - start )) s"
+
+# The look-up needs real phones of loaded customers: the generator is deterministic (same seed,
+# same day), so writing the same demo as CSV gives the loaded customers' phones without reading
+# them back through the store (an unmasked export of 1 000 000 customers takes minutes).
+"$KEFU" demo --customers "$CUSTOMERS" --orders 0 --csv "$work/csv" >/dev/null
+python3 - "$work/csv/customers.csv" "$work/phones.txt" "$SAMPLE" <<'PY'
+import csv, random, sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(src, encoding="utf-8-sig", newline="") as f:
+    rows = csv.reader(f)
+    header = next(rows)
+    col = header.index("联系电话")
+    phones = [r[col].split(",")[0] for r in rows if len(r) > col and r[col]]
+random.seed(95598)
+with open(dst, "w") as out:
+    out.write("\n".join(random.sample(phones, min(n, len(phones)))) + "\n")
+PY
+rm -rf "$work/csv"
+echo "## phones sampled: $(wc -l <"$work/phones.txt")"
+
+# agent1: a province-level agent of the demo (every customer in scope, phones unmasked).
+KEFU_TOKEN=$("$KEFU" admin create-token --user agent1 --name wrk-bench 2>/dev/null)
+export KEFU_TOKEN PHONES_FILE="$work/phones.txt"
+
+"$KEFU" serve --addr "127.0.0.1:$PORT" >"$work/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null
+first=$(head -n1 "$work/phones.txt")
+found=$(curl -fsS -H "Authorization: Bearer $KEFU_TOKEN" \
+  "http://127.0.0.1:$PORT/api/v1/customers?phone=$first" |
+  python3 -c 'import json, sys; print(len(json.load(sys.stdin)["items"]))')
+if [ "$found" -lt 1 ]; then
+  echo "a sampled phone finds no customer: the sample does not match the store" >&2
+  exit 1
+fi
+echo "## server pid $server, RSS after start: $(grep VmRSS /proc/$server/status | awk '{print $2, $3}')"
+
+phase() { # name url-path [lua]
+  local name=$1 path=$2 lua=${3:-}
+  wrk -t"$THREADS" -c2 -d2s ${lua:+-s "$lua"} "http://127.0.0.1:$PORT$path" >/dev/null
+  echo "## $name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency ${lua:+-s $lua }http://127.0.0.1:$PORT$path"
+  echo "## uptime: $(uptime)"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency ${lua:+-s "$lua"} \
+    "http://127.0.0.1:$PORT$path" | tee "$work/$name.txt"
+  echo "## $name: server VmHWM $(grep VmHWM /proc/$server/status | awk '{print $2, $3}')"
+}
+phase healthz /healthz
+phase lookup /api/v1/customers bench/phone-lookup-wrk.lua
+
+pick() { # file field: p50 | p99 | rps (wrk reports latency in us/ms/s)
+  case $2 in
+    p50) awk '$1=="50%"{print $2}' "$1" ;;
+    p99) awk '$1=="99%"{print $2}' "$1" ;;
+    rps) awk '/^Requests\/sec/{print $2}' "$1" ;;
+  esac
+}
+h=$(pick "$work/healthz.txt" rps)
+l=$(pick "$work/lookup.txt" rps)
+echo
+echo "| store | customers | conns | phase | req/s | p50 | p99 | peak RSS |"
+echo "|---|---:|---:|---|---:|---:|---:|---:|"
+echo "| $STORE | $CUSTOMERS | $CONNECTIONS | /healthz | $h | $(pick "$work/healthz.txt" p50) | $(pick "$work/healthz.txt" p99) | |"
+echo "| $STORE | $CUSTOMERS | $CONNECTIONS | phone look-up | $l | $(pick "$work/lookup.txt" p50) | $(pick "$work/lookup.txt" p99) | $(grep VmHWM /proc/$server/status | awk '{print $2, $3}') |"
+echo "look-up / healthz req/s: $(awk -v a="$l" -v b="$h" 'BEGIN{printf "%.2f", a/b}')"
+echo "## uptime after: $(uptime)"
