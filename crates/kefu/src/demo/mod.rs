@@ -9,6 +9,7 @@
 pub mod billing_file;
 pub mod customers;
 pub mod documents;
+pub mod knowledge;
 pub mod names;
 pub mod orders;
 pub mod org;
@@ -181,6 +182,7 @@ pub async fn ensure_demo(
     let staff = create_staff(store, &org, hash).await?;
     let today = Utc::now().date_naive();
     let customers = load_customers(store, &org, options, today, |_, _| {}).await?;
+    knowledge::load_articles(store, Utc::now()).await?;
     Ok(DemoOutcome::Created {
         units: org.units.len(),
         staff,

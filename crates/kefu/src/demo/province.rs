@@ -140,6 +140,7 @@ pub async fn load(
     let actor = Actor::System("demo");
     let created = super::create_org(store, &actor).await?;
     let staff = super::create_staff(store, &created, hash).await?;
+    super::knowledge::load_articles(store, chrono::Utc::now()).await?;
     let paths: HashMap<i64, OrgPath> = created
         .units
         .values()

@@ -54,6 +54,14 @@ fn demo_round_trip(backend: &Backend) {
     let found = get_with_token(&server.addr, "/api/v1/customers?name=%E7%8E%8B", &token);
     assert_eq!(found.status, 200, "{}", found.body);
     assert!(found.body.contains("account_number"), "{}", found.body);
+    // The demo knowledge base is published: an agent finds the repair time limits.
+    let kb = get_with_token(
+        &server.addr,
+        "/api/v1/knowledge?q=%E6%8A%A2%E4%BF%AE",
+        &token,
+    );
+    assert_eq!(kb.status, 200, "{}", kb.body);
+    assert!(kb.body.contains("故障抢修到达现场时限"), "{}", kb.body);
     let phone = found
         .body
         .split("\"phones\":[\"")
