@@ -90,7 +90,7 @@ pub async fn preview(
             let customer = CustomerId(id);
             if state
                 .store
-                .get_customer(customer, &caller.scope)
+                .customer_for_intake(customer, &caller.scope)
                 .await?
                 .is_none()
             {
