@@ -12,7 +12,14 @@ document.addEventListener('DOMContentLoaded', function () {
     var button = form.querySelector('button');
     button.disabled = true;
     var url = '/api/v1/imports/customers?file_name=' + encodeURIComponent(file.name) +
-      '&encoding=' + encodeURIComponent(form.elements.encoding.value);
+      '&encoding=' + encodeURIComponent(form.elements.encoding.value) +
+      '&all_or_nothing=' + (form.elements.all_or_nothing.checked ? 'true' : 'false');
+    var mapping = form.elements.mapping.value.trim();
+    if (mapping) {
+      // The page asks for the column lines only; the API takes a whole mapping file.
+      if (!/^\s*\[columns\]/m.test(mapping)) { mapping = '[columns]\n' + mapping; }
+      url += '&mapping=' + encodeURIComponent(mapping);
+    }
     fetch(url, {
       method: 'POST',
       credentials: 'same-origin',

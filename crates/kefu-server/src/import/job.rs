@@ -3,6 +3,10 @@
 //! stores the good rows (`upsert_customers`, one transaction and one audit entry per batch,
 //! acting as the uploader) and records the job's counts and bad rows after each batch, so the
 //! page and `GET /api/v1/imports/{id}` follow it.
+//!
+//! All-or-nothing jobs read the file twice: a first pass checks every row and stores nothing;
+//! only when no row is bad does a second pass store all rows in one store transaction, so a
+//! refusal half-way stores nothing either.
 
 use std::path::PathBuf;
 
@@ -11,7 +15,9 @@ use kefu_domain::customer::CustomerRecord;
 use kefu_domain::ids::OrgUnitId;
 use kefu_domain::import_job::{ImportJobState, MAX_REPORTED_PROBLEMS};
 use kefu_domain::org::OrgPath;
-use kefu_import::{Checked, Checker, Columns, ImportError, Rows, Units};
+use kefu_import::{
+    Checked, Checker, Columns, EncodingChoice, Format, ImportError, Rows, Source, Units,
+};
 use kefu_store::{
     Actor, ImportJobCounts, ImportProblem, ImportProgress, Store, StoreError, UpsertOutcome,
 };
@@ -41,6 +47,22 @@ pub struct JobInput {
     pub actor: Actor,
     /// The uploaded file, removed when the job ends.
     pub path: PathBuf,
+    /// How to read the file again (the second pass of an all-or-nothing job).
+    pub format: Format,
+    pub encoding: EncodingChoice,
+    /// Store nothing unless every row is good.
+    pub all_or_nothing: bool,
+}
+
+/// What the writer does with the good rows of a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Stores each batch as it comes (one transaction per batch).
+    Store,
+    /// Stores nothing: the first pass of an all-or-nothing job.
+    Check,
+    /// Gathers every good row and stores them in one transaction at the end.
+    StoreAtOnce,
 }
 
 /// Runs a job to its end; every outcome, failure included, is recorded on the job.
@@ -114,77 +136,41 @@ async fn run_inner(
     let today = Utc::now()
         .with_timezone(&state.config.utc_offset)
         .date_naive();
-    let checker = Checker::new(input.columns, units, today).with_scope(inside);
-    let (tx, mut rx) = mpsc::channel::<Batch>(2);
-    let reader = tokio::task::spawn_blocking(move || read_all(input.rows, checker, tx));
-
-    let mut reported: u64 = 0;
-    let mut stored_any = false;
-    while let Some(batch) = rx.recv().await {
-        let mut problems = batch.bad;
-        counts.rows_read = batch.rows_read;
-        counts.rows_bad += problems_rows(&problems);
-        if !batch.good.is_empty() {
-            let (records, rest): (Vec<CustomerRecord>, Vec<(i64, Vec<String>)>) = batch
-                .good
-                .into_iter()
-                .map(|(line, record, cells)| (record, (line, cells)))
-                .unzip();
-            let outcomes = store
-                .upsert_customers(records, &input.actor, Utc::now())
-                .await
-                .map_err(|e| {
-                    format!(
-                        "存储失败 the store refused a batch: {e}. Earlier batches are stored; \
-                         upload the file again: stored rows are updated, never duplicated"
-                    )
-                })?;
-            for (outcome, (line, cells)) in outcomes.iter().zip(rest) {
-                match outcome {
-                    UpsertOutcome::Retired(cid) => {
-                        counts.rows_bad += 1;
-                        problems.push(ImportProblem {
-                            line,
-                            field: "status".to_owned(),
-                            reason: format!(
-                                "已退出 customer {cid} is retired and was not updated: \
-                                 reinstate it first"
-                            ),
-                            original: cells,
-                        });
-                    }
-                    UpsertOutcome::Created(_) | UpsertOutcome::Updated(_) => {
-                        stored_any = true;
-                        counts.rows_stored += 1;
-                    }
-                    UpsertOutcome::Unchanged(_) => counts.rows_stored += 1,
-                }
-            }
+    let checker =
+        || Checker::new(input.columns.clone(), units.clone(), today).with_scope(inside.clone());
+    let mut writer = Writer {
+        store,
+        id,
+        actor: &input.actor,
+        reported: 0,
+        stored_any: false,
+    };
+    if input.all_or_nothing {
+        writer
+            .pass(input.rows, checker(), Pass::Check, counts)
+            .await?;
+        if counts.rows_bad > 0 {
+            return Err(format!(
+                "全部或全不：{} 行有错，未存储任何行 all-or-nothing: {} bad rows, nothing was \
+                 stored. Correct them (see the report) and upload the file again",
+                counts.rows_bad, counts.rows_bad
+            ));
         }
-        // The counts go on past the cap; the report keeps the first problems only.
-        let room = MAX_REPORTED_PROBLEMS.saturating_sub(reported) as usize;
-        problems.truncate(room);
-        reported += problems.len() as u64;
-        store
-            .record_import_progress(
-                id,
-                ImportProgress {
-                    state: ImportJobState::Running,
-                    counts: *counts,
-                    headers: None,
-                    problems,
-                    error: None,
-                },
-                Utc::now(),
-            )
+        let path = input.path.clone();
+        let (format, encoding) = (input.format, input.encoding);
+        let again = tokio::task::spawn_blocking(move || Source::open(&path, format, encoding))
             .await
+            .map_err(|_| ImportError::ReaderPanicked.to_string())?
             .map_err(|e| e.to_string())?;
+        writer
+            .pass(again.rows, checker(), Pass::StoreAtOnce, counts)
+            .await?;
+    } else {
+        writer
+            .pass(input.rows, checker(), Pass::Store, counts)
+            .await?;
     }
-    reader
-        .await
-        .map_err(|_| ImportError::ReaderPanicked.to_string())?
-        .map_err(|e| e.to_string())?;
-    if stored_any {
+    if writer.stored_any {
         store.after_import().await.map_err(|e| e.to_string())?;
     }
     store
@@ -201,6 +187,138 @@ async fn run_inner(
         )
         .await
         .map_err(|e| e.to_string())
+}
+
+/// The job's side of a pass: stores (or not) what the reader sends and records the progress.
+struct Writer<'a> {
+    store: &'a dyn Store,
+    id: i64,
+    actor: &'a Actor,
+    /// Problems recorded so far (the report keeps the first `MAX_REPORTED_PROBLEMS`).
+    reported: u64,
+    stored_any: bool,
+}
+
+impl Writer<'_> {
+    async fn pass(
+        &mut self,
+        rows: Rows,
+        checker: Checker,
+        pass: Pass,
+        counts: &mut ImportJobCounts,
+    ) -> Result<(), String> {
+        let (tx, mut rx) = mpsc::channel::<Batch>(2);
+        let reader = tokio::task::spawn_blocking(move || read_all(rows, checker, tx));
+        let mut gathered: Vec<(i64, CustomerRecord, Vec<String>)> = Vec::new();
+        while let Some(batch) = rx.recv().await {
+            let mut problems = batch.bad;
+            if pass != Pass::StoreAtOnce {
+                // The second pass of an all-or-nothing job reads the rows the first one counted.
+                counts.rows_read = batch.rows_read;
+                counts.rows_bad += problems_rows(&problems);
+            }
+            match pass {
+                Pass::Store => {
+                    self.store_rows(batch.good, &mut problems, counts, false)
+                        .await?
+                }
+                Pass::Check => {}
+                Pass::StoreAtOnce => gathered.extend(batch.good),
+            }
+            self.progress(problems, counts).await?;
+        }
+        reader
+            .await
+            .map_err(|_| ImportError::ReaderPanicked.to_string())?
+            .map_err(|e| e.to_string())?;
+        if pass == Pass::StoreAtOnce {
+            let mut problems = Vec::new();
+            self.store_rows(gathered, &mut problems, counts, true)
+                .await?;
+            self.progress(problems, counts).await?;
+        }
+        Ok(())
+    }
+
+    async fn store_rows(
+        &mut self,
+        good: Vec<(i64, CustomerRecord, Vec<String>)>,
+        problems: &mut Vec<ImportProblem>,
+        counts: &mut ImportJobCounts,
+        at_once: bool,
+    ) -> Result<(), String> {
+        if good.is_empty() {
+            return Ok(());
+        }
+        let (records, rest): (Vec<CustomerRecord>, Vec<(i64, Vec<String>)>) = good
+            .into_iter()
+            .map(|(line, record, cells)| (record, (line, cells)))
+            .unzip();
+        let outcomes = self
+            .store
+            .upsert_customers(records, self.actor, Utc::now())
+            .await
+            .map_err(|e| {
+                if at_once {
+                    format!(
+                        "存储失败 the store refused the rows: {e}. Nothing was stored; upload \
+                         the file again"
+                    )
+                } else {
+                    format!(
+                        "存储失败 the store refused a batch: {e}. Earlier batches are stored; \
+                         upload the file again: stored rows are updated, never duplicated"
+                    )
+                }
+            })?;
+        for (outcome, (line, cells)) in outcomes.iter().zip(rest) {
+            match outcome {
+                UpsertOutcome::Retired(cid) => {
+                    counts.rows_bad += 1;
+                    problems.push(ImportProblem {
+                        line,
+                        field: "status".to_owned(),
+                        reason: format!(
+                            "已退出 customer {cid} is retired and was not updated: \
+                             reinstate it first"
+                        ),
+                        original: cells,
+                    });
+                }
+                UpsertOutcome::Created(_) | UpsertOutcome::Updated(_) => {
+                    self.stored_any = true;
+                    counts.rows_stored += 1;
+                }
+                UpsertOutcome::Unchanged(_) => counts.rows_stored += 1,
+            }
+        }
+        Ok(())
+    }
+
+    async fn progress(
+        &mut self,
+        mut problems: Vec<ImportProblem>,
+        counts: &ImportJobCounts,
+    ) -> Result<(), String> {
+        // The counts go on past the cap; the report keeps the first problems only.
+        let room = MAX_REPORTED_PROBLEMS.saturating_sub(self.reported) as usize;
+        problems.truncate(room);
+        self.reported += problems.len() as u64;
+        self.store
+            .record_import_progress(
+                self.id,
+                ImportProgress {
+                    state: ImportJobState::Running,
+                    counts: *counts,
+                    headers: None,
+                    problems,
+                    error: None,
+                },
+                Utc::now(),
+            )
+            .await
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Bad rows among problems: a row with three bad fields is one bad row.

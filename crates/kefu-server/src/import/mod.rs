@@ -48,6 +48,41 @@ pub struct UploadParams {
     /// Encoding of a CSV file: `utf-8`, `gbk` or `auto` (*default*: a BOM or valid UTF-8 is
     /// UTF-8, anything else GB18030).
     pub encoding: Option<String>,
+    /// Column mapping for a file whose headers are not the template's: the text of a mapping
+    /// file (TOML, `[columns]` then `"header" = "field"` lines, as `kefu import --mapping`), at
+    /// most 8 KiB.
+    pub mapping: Option<String>,
+    /// `true`: store nothing unless every row is good (the file is checked first; a job with bad
+    /// rows fails and its report lists them). *Default* `false`: good rows are stored, bad rows
+    /// reported. A customer found retired while storing is still reported and left as it is.
+    pub all_or_nothing: Option<bool>,
+}
+
+/// Longest mapping text accepted in the query.
+const MAX_MAPPING_BYTES: usize = 8 * 1024;
+
+fn mapping(raw: Option<&str>) -> Result<MappingFile, ApiError> {
+    let Some(text) = raw.filter(|t| !t.trim().is_empty()) else {
+        return Ok(MappingFile::default());
+    };
+    if text.len() > MAX_MAPPING_BYTES {
+        return Err(ApiError::field(
+            "mapping",
+            format!(
+                "the mapping has {} bytes; at most {MAX_MAPPING_BYTES} are accepted",
+                text.len()
+            ),
+        ));
+    }
+    MappingFile::parse(text).map_err(|e| {
+        ApiError::field(
+            "mapping",
+            format!(
+                "映射有误 the mapping is wrong: {e}. Write [columns] then one \
+                 \"表头\" = \"field\" line per column"
+            ),
+        )
+    })
 }
 
 /// An upload job.
@@ -228,6 +263,7 @@ pub async fn upload_customers(
 ) -> ApiResult<impl IntoResponse> {
     caller.require(Permission::CustomerWrite)?;
     let encoding = encoding(params.encoding.as_deref())?;
+    let mapping = mapping(params.mapping.as_deref())?;
     let file_name = params
         .file_name
         .as_deref()
@@ -255,7 +291,7 @@ pub async fn upload_customers(
                 reason: e.to_string(),
             })?;
             let source = Source::open(&path, format, encoding)?;
-            let columns = Columns::resolve(source.headers.clone(), &MappingFile::default())?;
+            let columns = Columns::resolve(source.headers.clone(), &mapping)?;
             Ok((source, columns))
         })
         .await
@@ -302,6 +338,9 @@ pub async fn upload_customers(
             scope: caller.scope.clone(),
             actor: caller.actor(),
             path,
+            format,
+            encoding,
+            all_or_nothing: params.all_or_nothing.unwrap_or(false),
         },
     ));
     Ok((

@@ -302,6 +302,91 @@ async fn a_restarted_server_shows_an_unfinished_job_as_interrupted(b: Backend) {
     assert_eq!(r.body["finished"], true);
 }
 
+async fn upload_with(t: &TestApp, who: &Auth, file: &str, query: &str) -> crate::helpers::Resp {
+    t.send_raw(
+        Method::POST,
+        &format!("/api/v1/imports/customers?file_name=a.csv&{query}"),
+        who,
+        Some(file),
+        "text/csv",
+    )
+    .await
+}
+
+async fn all_or_nothing_stores_no_row_of_a_file_with_a_bad_row(b: Backend) {
+    let t = TestApp::new(b).await;
+    let manager = t.person("manager_a").bearer();
+    let before = t.customer_count().await;
+    let file = format!(
+        "{HEADER}{}{}{}",
+        row("3301060001", "王秀英", "11010519491231002X", "330106"),
+        row("3301060002", "李建国", "110105194912310021", "330106"),
+        row("3301060003", "张伟", "", "330106"),
+    );
+    let r = upload_with(&t, &manager, &file, "all_or_nothing=true").await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let id = r.body["id"].as_i64().unwrap();
+    let job = finished(&t, &manager, id).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    assert_eq!(job["rows_read"], 3);
+    assert_eq!(job["rows_bad"], 1);
+    assert_eq!(job["rows_stored"], 0);
+    assert!(
+        job["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was stored"),
+        "{job}"
+    );
+    assert_eq!(t.customer_count().await, before);
+    let report = t
+        .get(&format!("/api/v1/imports/{id}/report.csv"), &manager)
+        .await;
+    assert!(
+        report.text.contains("\n3,证件号码 id_document"),
+        "{}",
+        report.text
+    );
+
+    // The corrected file goes in whole.
+    let good = format!(
+        "{HEADER}{}{}",
+        row("3301060001", "王秀英", "11010519491231002X", "330106"),
+        row("3301060003", "张伟", "", "330106"),
+    );
+    let r = upload_with(&t, &manager, &good, "all_or_nothing=true").await;
+    let job = finished(&t, &manager, r.body["id"].as_i64().unwrap()).await;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["rows_read"], 2);
+    assert_eq!(job["rows_stored"], 2);
+    assert_eq!(t.customer_count().await, before + 2);
+}
+
+async fn a_mapping_reads_a_file_with_other_headers_and_a_bad_mapping_is_400(b: Backend) {
+    let t = TestApp::new(b).await;
+    let manager = t.person("manager_a").bearer();
+    let before = t.customer_count().await;
+    let file = "CONS_NO,CONS_NAME,证件号码,联系电话,用电地址,供电单位,城乡,用电类别,电压等级\n\
+                3301060009,赵丽,,13800138000,杭州市西湖区文三路9号,330106,城网,居民生活,220V\n";
+    // The mapping file `[columns]`, `"CONS_NO" = "account_number"`, `"CONS_NAME" = "name"`,
+    // URL-encoded.
+    let mapping = "%5Bcolumns%5D%0A%22CONS_NO%22%20%3D%20%22account_number%22%0A%22CONS_NAME%22%20%3D%20%22name%22";
+    let without = upload_with(&t, &manager, file, "").await;
+    assert_eq!(without.status, StatusCode::BAD_REQUEST, "{}", without.text);
+    let r = upload_with(&t, &manager, file, &format!("mapping={mapping}")).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let job = finished(&t, &manager, r.body["id"].as_i64().unwrap()).await;
+    assert_eq!(job["rows_stored"], 1, "{job}");
+    assert_eq!(t.customer_count().await, before + 1);
+
+    // A mapping naming no field is refused before any job, naming `mapping`.
+    let wrong = "%5Bcolumns%5D%0A%22CONS_NO%22%20%3D%20%22nonsense%22";
+    let r = upload_with(&t, &manager, file, &format!("mapping={wrong}")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.body["errors"][0]["field"], "mapping", "{}", r.text);
+    assert!(r.text.contains("nonsense"), "{}", r.text);
+}
+
 both_stores!(
     a_restarted_server_shows_an_unfinished_job_as_interrupted,
     the_import_page_uploads_with_the_session_and_shows_the_job,
@@ -311,4 +396,6 @@ both_stores!(
     a_file_over_the_upload_limit_is_413_and_starts_no_job,
     only_roles_that_edit_customers_upload_and_see_jobs,
     a_file_without_the_mandatory_columns_is_400_naming_them,
+    all_or_nothing_stores_no_row_of_a_file_with_a_bad_row,
+    a_mapping_reads_a_file_with_other_headers_and_a_bad_mapping_is_400,
 );
