@@ -14,10 +14,11 @@ use kefu_store::{
 };
 use sqlx::PgConnection;
 
-use crate::rows::{CustomerRow, PhoneRow, SpecialDateRow, TagRow, code, customer_columns};
+use crate::rows::{ChildRow, CustomerRow, SpecialDateRow, code, customer_columns};
 use crate::{db, prefix_upper, scope_range};
 
-/// Completes customer rows with their child rows (three queries in all), keeping row order.
+/// Completes customer rows with their child rows — phones, tags and special dates of all the
+/// rows in one statement (the screen-pop runs this on every call), keeping row order.
 pub(crate) async fn complete(
     conn: &mut PgConnection,
     rows: Vec<CustomerRow>,
@@ -26,42 +27,32 @@ pub(crate) async fn complete(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    // `src` 0 = phone, 1 = tag, 2 = special date; tags sort by their text (ord 0 for all),
+    // bytewise as on SQLite (the explicit collation of the first branch holds for the union).
+    let children: Vec<ChildRow> = sqlx::query_as(
+        "SELECT customer_id, 0 AS src, position AS ord, phone COLLATE \"C\" AS text, NULL::int AS month, \
+         NULL::int AS day, NULL::int AS year, NULL::text AS label FROM customer_phones \
+         WHERE customer_id = ANY($1) \
+         UNION ALL SELECT customer_id, 1, 0, tag, NULL, NULL, NULL, NULL FROM customer_tags \
+         WHERE customer_id = ANY($1) \
+         UNION ALL SELECT customer_id, 2, position, kind, month, day, year, label \
+         FROM customer_special_dates WHERE customer_id = ANY($1) \
+         ORDER BY 1, 2, 3, 4",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
     let mut phones: HashMap<i64, Vec<String>> = HashMap::new();
-    let phone_rows: Vec<PhoneRow> = sqlx::query_as(
-        "SELECT customer_id, phone FROM customer_phones \
-         WHERE customer_id = ANY($1) ORDER BY customer_id, position",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    for r in phone_rows {
-        phones.entry(r.customer_id).or_default().push(r.phone);
-    }
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    let tag_rows: Vec<TagRow> = sqlx::query_as(
-        "SELECT customer_id, tag FROM customer_tags \
-         WHERE customer_id = ANY($1) ORDER BY customer_id, tag COLLATE \"C\"",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    for r in tag_rows {
-        tags.entry(r.customer_id).or_default().push(r.tag);
-    }
     let mut dates: HashMap<i64, Vec<SpecialDate>> = HashMap::new();
-    let date_rows: Vec<SpecialDateRow> = sqlx::query_as(
-        "SELECT customer_id, kind, month, day, year, label FROM customer_special_dates \
-         WHERE customer_id = ANY($1) ORDER BY customer_id, position",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    for r in date_rows {
-        let id = r.customer_id;
-        dates.entry(id).or_default().push(r.into_domain()?);
+    for c in children {
+        let id = c.customer_id;
+        match c.src {
+            0 => phones.entry(id).or_default().push(c.text),
+            1 => tags.entry(id).or_default().push(c.text),
+            _ => dates.entry(id).or_default().push(c.into_special_date()?),
+        }
     }
     rows.into_iter()
         .map(|r| {

@@ -206,16 +206,32 @@ pub(crate) struct CustomerRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A phone, tag or special date of a customer, from one statement over the three tables.
 #[derive(sqlx::FromRow)]
-pub(crate) struct PhoneRow {
+pub(crate) struct ChildRow {
     pub customer_id: i64,
-    pub phone: String,
+    /// 0 phone, 1 tag, 2 special date.
+    pub src: i32,
+    /// The phone, the tag, or the special date's kind.
+    pub text: String,
+    pub month: Option<i32>,
+    pub day: Option<i32>,
+    pub year: Option<i32>,
+    pub label: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct TagRow {
-    pub customer_id: i64,
-    pub tag: String,
+impl ChildRow {
+    pub fn into_special_date(self) -> Result<SpecialDate, StoreError> {
+        SpecialDateRow {
+            customer_id: self.customer_id,
+            kind: self.text,
+            month: self.month.unwrap_or_default(),
+            day: self.day.unwrap_or_default(),
+            year: self.year,
+            label: self.label,
+        }
+        .into_domain()
+    }
 }
 
 #[derive(sqlx::FromRow)]
