@@ -76,6 +76,12 @@ pub enum ImportError {
     )]
     Store(#[from] StoreError),
     #[error(
+        "首次导入失败，未存储任何数据 the initial load into the empty archive failed: {0}. \
+         Nothing was stored (the archive is empty, with all its indexes); fix the cause and \
+         run the same command again"
+    )]
+    InitialLoad(StoreError),
+    #[error(
         "{bad} 行错误，未存储任何数据 {bad} bad rows, so nothing was stored (--all-or-nothing); \
          the problems are listed in {report}"
     )]

@@ -149,6 +149,17 @@ pub(crate) async fn copy_new(
     {
         return Err(UNKNOWN_UNIT);
     }
+    copy_rows(conn, records, &units, actor, now).await
+}
+
+/// `copy_new` for records whose supply units the caller has found in `units`.
+pub(crate) async fn copy_rows(
+    conn: &mut PgConnection,
+    records: &[CustomerRecord],
+    units: &HashMap<i64, String>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
     let ids = reserve_ids(conn, RESERVE_CUSTOMER_IDS, records.len()).await?;
     let at = now.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
 

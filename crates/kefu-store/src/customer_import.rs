@@ -75,4 +75,36 @@ pub trait CustomerImportStore {
     async fn after_import(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// Starts an initial load when the customer archive is empty (the province's first
+    /// import), else returns `None` and the caller upserts batch by batch. The load is one
+    /// store transaction holding the customer tables for itself: the secondary indexes and the
+    /// foreign keys of the customer tables are set aside while rows stream in, and
+    /// `InitialLoad::finish` rebuilds them once, checks every reference and commits. Dropping
+    /// the load without finishing it (an error, a crash) rolls everything back: the archive is
+    /// empty again, with all its indexes, and the same import can simply be repeated.
+    async fn begin_initial_load(&self) -> Result<Option<Box<dyn InitialLoad>>, StoreError> {
+        Ok(None)
+    }
+}
+
+/// An initial load in progress (see `CustomerImportStore::begin_initial_load`).
+#[async_trait]
+pub trait InitialLoad: Send {
+    /// Stores new customers with their children and one `Created` event each (with its
+    /// creation snapshot); returns their ids in input order. The caller guarantees that no
+    /// account number repeats across the whole load (the import's reader keeps the first); a
+    /// repeat still fails at `finish`, on the rebuilt unique index. Errors:
+    /// `UnknownReference{supply_unit_id}`.
+    async fn insert(
+        &mut self,
+        records: Vec<CustomerRecord>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CustomerId>, StoreError>;
+
+    /// Rebuilds the indexes, checks the references, writes one audit entry for the load,
+    /// refreshes what the database keeps about the tables, and commits. Returns the number of
+    /// customers stored.
+    async fn finish(self: Box<Self>, actor: &Actor, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
