@@ -76,9 +76,10 @@ pub enum ImportError {
     )]
     Store(#[from] StoreError),
     #[error(
-        "首次导入失败，未存储任何数据 the initial load into the empty archive failed: {0}. \
-         Nothing was stored (the archive is empty, with all its indexes); fix the cause and \
-         run the same command again"
+        "首次导入失败 the initial load into the empty archive failed: {0}. The store is \
+         consistent, with all its indexes (PostgreSQL kept nothing of this import, SQLite its \
+         whole batches); fix the cause and run the same command again: stored rows are \
+         updated, never duplicated"
     )]
     InitialLoad(StoreError),
     #[error(

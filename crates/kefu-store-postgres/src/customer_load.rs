@@ -44,7 +44,24 @@ pub(crate) struct PgInitialLoad {
     conn: PoolConnection<Postgres>,
     aside: SetAside,
     units: HashMap<i64, String>,
+    /// The next customer and event ids. The load hands them out itself (the tables are
+    /// locked) and moves the identity sequences past them at the end: no `nextval` per row.
+    next_customer: i64,
+    next_event: i64,
     stored: u64,
+}
+
+/// The first id free in `table`, by its identity sequence and its rows, taking one value of
+/// the sequence (sequences are not transactional: a rolled-back load leaves a gap, no clash).
+async fn first_free(conn: &mut PoolConnection<Postgres>, table: &str) -> Result<i64, StoreError> {
+    // Safe: the table name is one of ours.
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT GREATEST(nextval(pg_get_serial_sequence('{table}', 'id')), \
+         (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}))"
+    )))
+    .fetch_one(&mut **conn)
+    .await
+    .map_err(db)
 }
 
 async fn exec(conn: &mut PoolConnection<Postgres>, sql: &str) -> Result<(), StoreError> {
@@ -121,10 +138,14 @@ pub(crate) async fn begin(store: &PgStore) -> Result<Option<Box<dyn InitialLoad>
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
+    let next_customer = first_free(&mut conn, "customers").await?;
+    let next_event = first_free(&mut conn, "customer_events").await?;
     Ok(Some(Box::new(PgInitialLoad {
         conn,
         aside,
         units: units.into_iter().collect(),
+        next_customer,
+        next_event,
         stored: 0,
     })))
 }
@@ -143,7 +164,20 @@ impl InitialLoad for PgInitialLoad {
         {
             return Err(UNKNOWN_UNIT);
         }
-        let ids = copy_rows(&mut self.conn, &records, &self.units, actor, now).await?;
+        let n = i64::try_from(records.len()).unwrap_or(i64::MAX);
+        let ids: Vec<i64> = (self.next_customer..).take(records.len()).collect();
+        copy_rows(
+            &mut self.conn,
+            &records,
+            &ids,
+            Some(self.next_event),
+            &self.units,
+            actor,
+            now,
+        )
+        .await?;
+        self.next_customer += n;
+        self.next_event += n;
         self.stored += ids.len() as u64;
         Ok(ids.into_iter().map(CustomerId).collect())
     }
@@ -173,6 +207,20 @@ impl InitialLoad for PgInitialLoad {
                 }
             })?;
         }
+        let used = [
+            ("customers", self.next_customer),
+            ("customer_events", self.next_event),
+        ];
+        for (table, next) in used.into_iter().filter(|_| self.stored > 0) {
+            // Safe: the table name is one of ours. `setval(s, n)`: the next value is n + 1.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), $1)"
+            )))
+            .bind(next - 1)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(db)?;
+        }
         append_in(
             &mut self.conn,
             actor,
@@ -189,5 +237,9 @@ impl InitialLoad for PgInitialLoad {
         exec(&mut self.conn, &format!("ANALYZE {TABLES}")).await?;
         exec(&mut self.conn, "COMMIT").await?;
         Ok(self.stored)
+    }
+
+    async fn abort(mut self: Box<Self>) -> Result<(), StoreError> {
+        exec(&mut self.conn, "ROLLBACK").await
     }
 }

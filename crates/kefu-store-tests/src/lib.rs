@@ -92,7 +92,7 @@ macro_rules! store_tests {
             upsert_batch_is_all_or_nothing,
             imported_customer_reads_back_with_its_creation_snapshot,
             initial_load_then_reimport_updates_without_duplicates,
-            failed_initial_load_leaves_an_empty_archive_to_load_again,
+            failed_initial_load_aborts_and_a_rerun_completes_it,
             initial_load_is_not_offered_once_a_customer_is_stored,
             phone_lookup_finds_every_customer_sharing_the_number,
             account_and_id_number_lookups_are_exact,

@@ -77,12 +77,15 @@ pub trait CustomerImportStore {
     }
 
     /// Starts an initial load when the customer archive is empty (the province's first
-    /// import), else returns `None` and the caller upserts batch by batch. The load is one
-    /// store transaction holding the customer tables for itself: the secondary indexes and the
-    /// foreign keys of the customer tables are set aside while rows stream in, and
-    /// `InitialLoad::finish` rebuilds them once, checks every reference and commits. Dropping
-    /// the load without finishing it (an error, a crash) rolls everything back: the archive is
-    /// empty again, with all its indexes, and the same import can simply be repeated.
+    /// import), else returns `None` and the caller upserts batch by batch. While the load
+    /// runs, the secondary indexes (and, where the store can, the foreign keys) of the customer
+    /// tables are set aside; `InitialLoad::finish` rebuilds them once with sorted builds and
+    /// checks the references. The account-number UNIQUE rule holds throughout, so a re-run
+    /// never duplicates. PostgreSQL runs the whole load as one transaction (a failure or a
+    /// crash leaves the empty archive, with all its indexes); SQLite commits batch by batch
+    /// (a failure keeps the whole batches, with the indexes rebuilt by `abort`; after a crash
+    /// the next store open rebuilds them). Either way the same import, run again, completes
+    /// the archive without duplicates.
     async fn begin_initial_load(&self) -> Result<Option<Box<dyn InitialLoad>>, StoreError> {
         Ok(None)
     }
@@ -107,4 +110,8 @@ pub trait InitialLoad: Send {
     /// refreshes what the database keeps about the tables, and commits. Returns the number of
     /// customers stored.
     async fn finish(self: Box<Self>, actor: &Actor, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Ends a load that cannot go on (a batch failed): the store is left consistent, with
+    /// every index — holding nothing of the load (PostgreSQL) or its whole batches (SQLite).
+    async fn abort(self: Box<Self>) -> Result<(), StoreError>;
 }

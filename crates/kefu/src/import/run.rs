@@ -238,8 +238,12 @@ async fn pass(
         .map_err(|_| ImportError::ReaderPanicked)?
         .finish()?;
     if let Some(e) = failure {
-        // Dropping an initial load rolls it back whole: the archive is empty again.
-        drop(load);
+        if let Some(load) = load
+            && let Err(abort) = load.abort().await
+        {
+            // The store repairs itself at the next open; the first error is the one to fix.
+            tracing::warn!(error = %abort, "could not end the failed initial load cleanly");
+        }
         return Err(e);
     }
     if let Some(load) = load {
