@@ -131,6 +131,9 @@ pub(crate) async fn begin(store: &PgStore) -> Result<Option<Box<dyn InitialLoad>
         .await
         .map_err(db)?;
     if !empty {
+        // Release the lock now rather than when the closing connection gets to it: the
+        // caller's upserts come next.
+        exec(&mut conn, "ROLLBACK").await?;
         return Ok(None);
     }
     let aside = set_aside(&mut conn).await?;

@@ -86,6 +86,9 @@ pub(crate) async fn begin(store: &SqliteStore) -> Result<Option<Box<dyn InitialL
         .await
         .map_err(db)?;
     if !empty {
+        // Release the lock now rather than when the closing connection gets to it: the
+        // caller's upserts come next.
+        exec(&mut conn, "ROLLBACK").await?;
         return Ok(None);
     }
     // Indexes with SQL text: the named ones. Primary keys and UNIQUE constraints
