@@ -76,6 +76,13 @@ pub enum ImportError {
     )]
     Store(#[from] StoreError),
     #[error(
+        "首次导入失败 the initial load into the empty archive failed: {0}. The store is \
+         consistent, with all its indexes (PostgreSQL kept nothing of this import, SQLite its \
+         whole batches); fix the cause and run the same command again: stored rows are \
+         updated, never duplicated"
+    )]
+    InitialLoad(StoreError),
+    #[error(
         "{bad} 行错误，未存储任何数据 {bad} bad rows, so nothing was stored (--all-or-nothing); \
          the problems are listed in {report}"
     )]

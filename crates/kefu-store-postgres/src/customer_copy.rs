@@ -114,15 +114,47 @@ impl CopyText {
     }
 }
 
-/// Streams `rows` into `COPY {statement} FROM STDIN`.
-async fn copy(conn: &mut PgConnection, statement: &str, rows: CopyText) -> Result<(), StoreError> {
-    if rows.is_empty() {
+/// Bytes of COPY text sent at a time: the server parses and stores one piece while the next
+/// is written, instead of waiting for a whole batch's text.
+const PIECE: usize = 256 * 1024;
+
+/// Streams one row per item, written by `write`, into `COPY {statement} FROM STDIN`.
+async fn copy_each<T, I>(
+    conn: &mut PgConnection,
+    statement: &str,
+    items: I,
+    mut write: impl FnMut(&mut CopyText, T) + Send,
+) -> Result<(), StoreError>
+where
+    I: IntoIterator<Item = T>,
+    I::IntoIter: Send,
+    T: Send,
+{
+    let mut items = items.into_iter().peekable();
+    if items.peek().is_none() {
         return Ok(());
     }
     let mut copy = conn.copy_in_raw(statement).await.map_err(db)?;
-    if let Err(e) = copy.send(rows.buf.into_bytes()).await {
-        let _ = copy.abort("kefu: sending the rows failed").await;
-        return Err(db(e));
+    let mut rows = CopyText::with_capacity(PIECE + PIECE / 8);
+    loop {
+        let mut more = false;
+        for item in items.by_ref() {
+            write(&mut rows, item);
+            if rows.buf.len() >= PIECE {
+                more = true;
+                break;
+            }
+        }
+        if !rows.is_empty() {
+            let piece = std::mem::replace(&mut rows.buf, String::with_capacity(PIECE + PIECE / 8));
+            if let Err(e) = copy.send(piece.into_bytes()).await {
+                let _ = copy.abort("kefu: sending the rows failed").await;
+                return Err(db(e));
+            }
+        }
+        if !more {
+            break;
+        }
     }
     match copy.finish().await {
         Ok(_) => Ok(()),
@@ -150,58 +182,102 @@ pub(crate) async fn copy_new(
         return Err(UNKNOWN_UNIT);
     }
     let ids = reserve_ids(conn, RESERVE_CUSTOMER_IDS, records.len()).await?;
-    let at = now.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
+    copy_rows(conn, records, &ids, None, &units, actor, now).await?;
+    Ok(ids)
+}
 
-    let mut rows = CopyText::with_capacity(records.len() * 256);
-    for (id, r) in ids.iter().zip(records) {
-        let doc = r.id_document.as_ref();
-        rows.int(*id)
-            .text(r.account_number.as_str())
-            .text(r.name.as_str())
-            .opt_text(doc.map(|d| d.kind().code()))
-            .opt_text(doc.map(|d| d.number()))
-            .text(&r.address)
-            .int(r.supply_unit_id.0)
-            .text(units.get(&r.supply_unit_id.0).map_or("", String::as_str))
-            .raw(r.grid.code())
-            .raw(r.usage_category.code())
-            .raw(r.voltage.code())
-            .opt_int(r.contract_capacity_kva)
-            .opt_text(r.industry.as_deref())
-            .opt_text(r.business_format.map(|x| x.code()))
-            .opt_text(r.scale.map(|x| x.code()))
-            .opt_text(r.value_tier.map(|x| x.code()))
-            .opt_text(r.service_grade.map(|x| x.code()))
-            .raw(CustomerStatus::Active.code())
-            .null()
-            .int(1)
-            .raw(&at)
-            .raw(&at)
-            .end_row();
-    }
-    copy(
+/// Writes new customers with the given ids (one per record), their children and their
+/// `Created` events, whose ids come from `first_event` on, or from the column's identity
+/// default when `None`. The supply units must be in `units`.
+pub(crate) async fn copy_rows(
+    conn: &mut PgConnection,
+    records: &[CustomerRecord],
+    ids: &[i64],
+    first_event: Option<i64>,
+    units: &HashMap<i64, String>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let at = now.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
+    let customers = ids.iter().zip(records);
+    copy_each(
         conn,
         "COPY customers (id, account_number, name, id_kind, id_number, address, \
          supply_unit_id, supply_unit_path, grid, usage_category, voltage, \
          contract_capacity_kva, industry, business_format, scale, value_tier, service_grade, \
          status, retired_reason, version, created_at, updated_at) FROM STDIN",
-        rows,
+        customers.clone(),
+        |rows, (id, r)| {
+            let doc = r.id_document.as_ref();
+            rows.int(*id)
+                .text(r.account_number.as_str())
+                .text(r.name.as_str())
+                .opt_text(doc.map(|d| d.kind().code()))
+                .opt_text(doc.map(|d| d.number()))
+                .text(&r.address)
+                .int(r.supply_unit_id.0)
+                .text(units.get(&r.supply_unit_id.0).map_or("", String::as_str))
+                .raw(r.grid.code())
+                .raw(r.usage_category.code())
+                .raw(r.voltage.code())
+                .opt_int(r.contract_capacity_kva)
+                .opt_text(r.industry.as_deref())
+                .opt_text(r.business_format.map(|x| x.code()))
+                .opt_text(r.scale.map(|x| x.code()))
+                .opt_text(r.value_tier.map(|x| x.code()))
+                .opt_text(r.service_grade.map(|x| x.code()))
+                .raw(CustomerStatus::Active.code())
+                .null()
+                .int(1)
+                .raw(&at)
+                .raw(&at)
+                .end_row();
+        },
     )
     .await?;
-
-    let mut phones = CopyText::with_capacity(records.len() * 32);
-    let mut tags = CopyText::with_capacity(records.len() * 16);
-    let mut dates = CopyText::with_capacity(records.len() * 32);
-    for (id, r) in ids.iter().zip(records) {
-        for (pos, p) in (0_i64..).zip(&r.phones) {
-            phones.int(*id).int(pos).text(p.as_str()).end_row();
-        }
-        for t in &r.tags {
-            tags.int(*id).text(t).end_row();
-        }
-        for (pos, d) in (0_i64..).zip(&r.special_dates) {
-            dates
-                .int(*id)
+    // Flattened before any await: iterator adapters with closures over references make the
+    // future's type too general to be `Send`.
+    let phones: Vec<(i64, i64, &str)> = customers
+        .clone()
+        .flat_map(|(id, r)| {
+            (0_i64..)
+                .zip(&r.phones)
+                .map(move |(pos, p)| (*id, pos, p.as_str()))
+        })
+        .collect();
+    let tags: Vec<(i64, &str)> = customers
+        .clone()
+        .flat_map(|(id, r)| r.tags.iter().map(move |t| (*id, t.as_str())))
+        .collect();
+    let dates: Vec<(i64, i64, &kefu_domain::customer::SpecialDate)> = customers
+        .clone()
+        .flat_map(|(id, r)| {
+            (0_i64..)
+                .zip(&r.special_dates)
+                .map(move |(pos, d)| (*id, pos, d))
+        })
+        .collect();
+    copy_each(
+        conn,
+        "COPY customer_phones (customer_id, position, phone) FROM STDIN",
+        phones,
+        |rows, (id, pos, p)| rows.int(id).int(pos).text(p).end_row(),
+    )
+    .await?;
+    copy_each(
+        conn,
+        "COPY customer_tags (customer_id, tag) FROM STDIN",
+        tags,
+        |rows, (id, t)| rows.int(id).text(t).end_row(),
+    )
+    .await?;
+    copy_each(
+        conn,
+        "COPY customer_special_dates (customer_id, position, kind, month, day, year, label) \
+         FROM STDIN",
+        dates,
+        |rows, (id, pos, d)| {
+            rows.int(id)
                 .int(pos)
                 .raw(d.kind.code())
                 .int(i64::from(d.month))
@@ -209,34 +285,14 @@ pub(crate) async fn copy_new(
                 .opt_int(d.year.map(i64::from))
                 .opt_text(d.label.as_deref())
                 .end_row();
-        }
-    }
-    copy(
-        conn,
-        "COPY customer_phones (customer_id, position, phone) FROM STDIN",
-        phones,
-    )
-    .await?;
-    copy(
-        conn,
-        "COPY customer_tags (customer_id, tag) FROM STDIN",
-        tags,
-    )
-    .await?;
-    copy(
-        conn,
-        "COPY customer_special_dates (customer_id, position, kind, month, day, year, label) \
-         FROM STDIN",
-        dates,
+        },
     )
     .await?;
 
     let staff_id = actor.staff_id().map(|s| s.0);
     let label = actor.label();
-    let mut events = CopyText::with_capacity(records.len() * 400);
-    for (id, r) in ids.iter().zip(records) {
-        events
-            .int(*id)
+    let event = |rows: &mut CopyText, id: &i64, r: &CustomerRecord| {
+        rows.int(*id)
             .raw(&at)
             .opt_int(staff_id)
             .text(&label)
@@ -244,16 +300,33 @@ pub(crate) async fn copy_new(
             .null()
             .text(&encode_created(r))
             .end_row();
+    };
+    match first_event {
+        Some(first) => {
+            copy_each(
+                conn,
+                "COPY customer_events (id, customer_id, at, staff_id, actor, kind, reason, \
+                 snapshot) FROM STDIN",
+                (first..).zip(customers),
+                |rows, (event_id, (id, r))| {
+                    rows.int(event_id);
+                    event(rows, id, r);
+                },
+            )
+            .await
+        }
+        // Event ids from the column's identity default: nothing refers to them yet.
+        None => {
+            copy_each(
+                conn,
+                "COPY customer_events (customer_id, at, staff_id, actor, kind, reason, \
+                 snapshot) FROM STDIN",
+                customers,
+                |rows, (id, r)| event(rows, id, r),
+            )
+            .await
+        }
     }
-    // Event ids come from the column's identity default: nothing refers to them yet.
-    copy(
-        conn,
-        "COPY customer_events (customer_id, at, staff_id, actor, kind, reason, snapshot) \
-         FROM STDIN",
-        events,
-    )
-    .await?;
-    Ok(ids)
 }
 
 #[cfg(test)]

@@ -242,6 +242,12 @@ impl CustomerImportStore for PgStore {
         Ok(outcomes)
     }
 
+    async fn begin_initial_load(
+        &self,
+    ) -> Result<Option<Box<dyn kefu_store::InitialLoad>>, StoreError> {
+        crate::customer_load::begin(self).await
+    }
+
     async fn after_import(&self) -> Result<(), StoreError> {
         sqlx::query(
             "ANALYZE customers, customer_phones, customer_tags, customer_special_dates, \

@@ -14,6 +14,7 @@ mod catalogue;
 mod customer;
 mod customer_copy;
 mod customer_insert;
+mod customer_load;
 mod customer_read;
 mod customer_upsert;
 mod import_job;

@@ -271,4 +271,10 @@ impl CustomerImportStore for SqliteStore {
         }
         result
     }
+
+    async fn begin_initial_load(
+        &self,
+    ) -> Result<Option<Box<dyn kefu_store::InitialLoad>>, StoreError> {
+        crate::customer_load::begin(self).await
+    }
 }

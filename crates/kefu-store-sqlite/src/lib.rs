@@ -12,6 +12,7 @@ mod calendar;
 mod catalogue;
 mod customer;
 mod customer_insert;
+mod customer_load;
 mod customer_read;
 mod customer_upsert;
 mod import_job;

@@ -59,6 +59,8 @@ pub(crate) async fn run(pool: &SqlitePool) -> Result<MigrationReport, StoreError
         .run(pool)
         .await
         .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+    // Indexes an interrupted initial customer load set aside come back before any use.
+    crate::customer_load::repair(pool).await?;
     let applied = applied_versions(pool)
         .await?
         .into_iter()

@@ -35,9 +35,9 @@ async fn open_creates_the_file_and_its_directory_and_migrates_from_zero() {
     assert!(path.exists());
     assert_eq!(store.schema_version().await.expect("version"), 0);
     let report = store.migrate().await.expect("migrate");
-    assert_eq!(report.applied, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    assert_eq!(report.version, 11);
-    assert_eq!(report.supported, 11);
+    assert_eq!(report.applied, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13]);
+    assert_eq!(report.version, 13);
+    assert_eq!(report.supported, 13);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(store.pool())
         .await

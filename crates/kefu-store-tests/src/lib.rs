@@ -18,6 +18,7 @@ pub mod customer;
 pub mod customer_import;
 pub mod fixtures;
 pub mod import_job;
+pub mod initial_load;
 pub mod knowledge;
 pub mod lookup;
 pub mod org;
@@ -40,6 +41,7 @@ pub use catalogue::*;
 pub use customer::*;
 pub use customer_import::*;
 pub use import_job::*;
+pub use initial_load::*;
 pub use knowledge::*;
 pub use lookup::*;
 pub use org::*;
@@ -89,6 +91,9 @@ macro_rules! store_tests {
             upsert_creates_then_updates_by_account_number,
             upsert_batch_is_all_or_nothing,
             imported_customer_reads_back_with_its_creation_snapshot,
+            initial_load_then_reimport_updates_without_duplicates,
+            failed_initial_load_aborts_and_a_rerun_completes_it,
+            initial_load_is_not_offered_once_a_customer_is_stored,
             phone_lookup_finds_every_customer_sharing_the_number,
             account_and_id_number_lookups_are_exact,
             name_prefix_matches_chinese_prefixes_only,

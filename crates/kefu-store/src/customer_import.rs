@@ -75,4 +75,43 @@ pub trait CustomerImportStore {
     async fn after_import(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// Starts an initial load when the customer archive is empty (the province's first
+    /// import), else returns `None` and the caller upserts batch by batch. While the load
+    /// runs, the secondary indexes (and, where the store can, the foreign keys) of the customer
+    /// tables are set aside; `InitialLoad::finish` rebuilds them once with sorted builds and
+    /// checks the references. The account-number UNIQUE rule holds throughout, so a re-run
+    /// never duplicates. PostgreSQL runs the whole load as one transaction (a failure or a
+    /// crash leaves the empty archive, with all its indexes); SQLite commits batch by batch
+    /// (a failure keeps the whole batches, with the indexes rebuilt by `abort`; after a crash
+    /// the next store open rebuilds them). Either way the same import, run again, completes
+    /// the archive without duplicates.
+    async fn begin_initial_load(&self) -> Result<Option<Box<dyn InitialLoad>>, StoreError> {
+        Ok(None)
+    }
+}
+
+/// An initial load in progress (see `CustomerImportStore::begin_initial_load`).
+#[async_trait]
+pub trait InitialLoad: Send {
+    /// Stores new customers with their children and one `Created` event each (with its
+    /// creation snapshot); returns their ids in input order. The caller guarantees that no
+    /// account number repeats across the whole load (the import's reader keeps the first); a
+    /// repeat still fails at `finish`, on the rebuilt unique index. Errors:
+    /// `UnknownReference{supply_unit_id}`.
+    async fn insert(
+        &mut self,
+        records: Vec<CustomerRecord>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CustomerId>, StoreError>;
+
+    /// Rebuilds the indexes, checks the references, writes one audit entry for the load,
+    /// refreshes what the database keeps about the tables, and commits. Returns the number of
+    /// customers stored.
+    async fn finish(self: Box<Self>, actor: &Actor, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Ends a load that cannot go on (a batch failed): the store is left consistent, with
+    /// every index — holding nothing of the load (PostgreSQL) or its whole batches (SQLite).
+    async fn abort(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -48,7 +48,7 @@ pub use customer::{
     Customer, CustomerEvent, CustomerEventKind, CustomerLookup, CustomerStore, IntakeCustomer,
     SpecialDateHit, intake_customer,
 };
-pub use customer_import::{CustomerImportStore, UpsertCounts, UpsertOutcome};
+pub use customer_import::{CustomerImportStore, InitialLoad, UpsertCounts, UpsertOutcome};
 pub use error::StoreError;
 pub use import_job::{
     ImportJob, ImportJobCounts, ImportJobStore, ImportProblem, ImportProgress, NewImportJob,

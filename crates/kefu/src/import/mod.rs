@@ -70,6 +70,8 @@ pub struct Summary {
     pub dry_run: bool,
     /// Stopped by Ctrl-C after the last whole batch.
     pub interrupted: bool,
+    /// The archive was empty: loaded in one transaction, indexes rebuilt at the end.
+    pub initial_load: bool,
 }
 
 impl Summary {
@@ -95,6 +97,12 @@ impl Summary {
                 s.updated,
                 s.unchanged
             ));
+            if self.initial_load {
+                out.push_str(
+                    "首次导入 initial load into an empty archive: one transaction, indexes \
+                     rebuilt at the end\n",
+                );
+            }
             if s.retired > 0 {
                 out.push_str(&format!(
                     "跳过 skipped: {} 个已退出客户 retired customers (reinstate them to update)\n",

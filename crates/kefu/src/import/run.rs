@@ -174,6 +174,13 @@ async fn pass(
     };
 
     let actor = Actor::System("import");
+    // An empty archive is loaded in one transaction with its indexes rebuilt at the end.
+    let mut load = if write {
+        store.begin_initial_load().await?
+    } else {
+        None
+    };
+    let initial_load = load.is_some();
     let mut stored = UpsertCounts::default();
     let mut failure = None;
     let mut interrupted = false;
@@ -187,6 +194,18 @@ async fn pass(
         };
         let Some(batch) = batch else { break };
         if !write {
+            continue;
+        }
+        if let Some(load) = load.as_mut() {
+            let records: Vec<CustomerRecord> = batch.into_iter().map(|g| g.record).collect();
+            // Not raced against Ctrl-C either: a batch that started goes in whole.
+            match load.insert(records, &actor, Utc::now()).await {
+                Ok(ids) => stored.created += ids.len() as u64,
+                Err(e) => {
+                    failure = Some(ImportError::InitialLoad(e));
+                    break;
+                }
+            }
             continue;
         }
         let (records, rest): (Vec<CustomerRecord>, Vec<(u64, Vec<String>)>) = batch
@@ -219,9 +238,23 @@ async fn pass(
         .map_err(|_| ImportError::ReaderPanicked)?
         .finish()?;
     if let Some(e) = failure {
+        if let Some(load) = load
+            && let Err(abort) = load.abort().await
+        {
+            // The store repairs itself at the next open; the first error is the one to fix.
+            tracing::warn!(error = %abort, "could not end the failed initial load cleanly");
+        }
         return Err(e);
     }
-    if stored.created + stored.updated > 0 {
+    if let Some(load) = load {
+        // Also after Ctrl-C: the whole batches read so far are committed, with their indexes.
+        if !opts.quiet {
+            eprintln!("正在重建索引 rebuilding the indexes of the customer tables…");
+        }
+        load.finish(&actor, Utc::now())
+            .await
+            .map_err(ImportError::InitialLoad)?;
+    } else if stored.created + stored.updated > 0 {
         store.after_import().await?;
     }
     Ok(Summary {
@@ -235,6 +268,7 @@ async fn pass(
         report: report_path,
         dry_run: !write,
         interrupted,
+        initial_load,
     })
 }
 

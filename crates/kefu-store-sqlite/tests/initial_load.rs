@@ -1,0 +1,88 @@
+//! SQLite-only checks of the initial load (issue 6): the indexes it sets aside are all back,
+//! exactly as the migrations made them, when the load finishes, and after a crash once the
+//! store is opened again; the pool's connections keep checking foreign keys.
+
+use kefu_store::{CustomerImportStore, CustomerStore, Store};
+use kefu_store_sqlite::SqliteStore;
+use kefu_store_sqlite::testing::fresh_store;
+use kefu_store_tests::fixtures::{SYSTEM, customer, t0, tree};
+
+/// Every index of the database with its SQL text, by name.
+async fn indexes(store: &SqliteStore) -> Vec<(String, Option<String>)> {
+    sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        .fetch_all(store.pool())
+        .await
+        .expect("sqlite_master")
+}
+
+#[tokio::test]
+async fn a_finished_initial_load_leaves_every_index_of_the_schema() {
+    let store = fresh_store().await;
+    let t = tree(&store).await;
+    let before = indexes(&store).await;
+    assert!(before.iter().any(|(n, _)| n == "customer_phones_phone"));
+    let mut load = store
+        .begin_initial_load()
+        .await
+        .expect("begin")
+        .expect("empty archive");
+    load.insert(
+        (1..200).map(|n| customer(n, t.county_a.id)).collect(),
+        &SYSTEM,
+        t0(),
+    )
+    .await
+    .expect("insert");
+    load.finish(&SYSTEM, t0()).await.expect("finish");
+    assert_eq!(indexes(&store).await, before);
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "EXPLAIN QUERY PLAN SELECT customer_id FROM customer_phones WHERE phone = '13900000001'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("plan");
+    assert!(
+        plan.iter().any(|p| p.3.contains("customer_phones_phone")),
+        "{plan:?}"
+    );
+}
+
+#[tokio::test]
+async fn indexes_left_aside_by_a_crashed_load_are_rebuilt_at_the_next_open() {
+    let store = fresh_store().await;
+    let t = tree(&store).await;
+    let before = indexes(&store).await;
+    let mut load = store
+        .begin_initial_load()
+        .await
+        .expect("begin")
+        .expect("empty archive");
+    load.insert(
+        (1..50).map(|n| customer(n, t.county_a.id)).collect(),
+        &SYSTEM,
+        t0(),
+    )
+    .await
+    .expect("insert");
+    // A crash: the load never finishes, its committed batch stays.
+    drop(load);
+    assert_ne!(indexes(&store).await, before, "the indexes are still aside");
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customer_load_pending")
+        .fetch_one(store.pool())
+        .await
+        .expect("marker");
+    assert!(pending > 0);
+    store.migrate().await.expect("the next open migrates");
+    assert_eq!(indexes(&store).await, before);
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customer_load_pending")
+        .fetch_one(store.pool())
+        .await
+        .expect("marker");
+    assert_eq!(pending, 0);
+    assert_eq!(store.count_customers().await.expect("count"), 49);
+    let fk: Vec<i64> = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_all(store.pool())
+        .await
+        .expect("pragma");
+    assert_eq!(fk, vec![1], "pool connections still check foreign keys");
+}
