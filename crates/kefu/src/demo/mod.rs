@@ -24,7 +24,7 @@ use kefu_domain::auth::{Roles, Username};
 use kefu_domain::customer::CustomerRecord;
 use kefu_domain::ids::{CustomerId, OrgUnitId};
 use kefu_domain::org::OrgCode;
-use kefu_store::{Actor, NewStaff, Store};
+use kefu_store::{Actor, InitialLoad, NewStaff, Store};
 
 pub use customers::CustomerGenerator;
 pub use org::{CreatedOrg, DEMO_LOGINS, DemoLogin, HQ_CODE, PROVINCE_CODE, create_org};
@@ -91,9 +91,10 @@ pub fn validate(
     })
 }
 
-/// Generates `options.customers` customers into the units of `org` and stores them in batches.
-/// `on_record` sees each record with the id it was stored under (the benchmarks collect phones
-/// and ids with it).
+/// Generates `options.customers` customers into the units of `org` and stores them in batches —
+/// as the first import of a province does (`begin_initial_load`: indexes built once at the end)
+/// when the store offers it and holds no customer yet, else batch by batch. `on_record` sees each
+/// record with the id it was stored under (the benchmarks collect phones and ids with it).
 pub async fn load_customers(
     store: &dyn Store,
     org: &CreatedOrg,
@@ -104,21 +105,40 @@ pub async fn load_customers(
     let total = options.customers.min(MAX_CUSTOMERS);
     let actor = Actor::System("demo");
     let mut generator = CustomerGenerator::new(options.seed, total, today, org.unit_ids());
+    let mut load = if total > 0 {
+        store
+            .begin_initial_load()
+            .await
+            .context("starting the initial load of the demo customers")?
+    } else {
+        None
+    };
     let mut stored = 0;
     loop {
         let batch = generator
             .by_ref()
             .take(BATCH_SIZE)
             .map(|input| validate(&input, today))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .collect::<anyhow::Result<Vec<_>>>();
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => return Err(abort(load, e).await),
+        };
         if batch.is_empty() {
             break;
         }
         let n = batch.len();
-        let ids = store
-            .create_customers(batch.clone(), &actor, Utc::now())
-            .await
-            .context("storing demo customers")?;
+        let ids = match load.as_mut() {
+            Some(l) => l.insert(batch.clone(), &actor, Utc::now()).await,
+            None => store.create_customers(batch.clone(), &actor, Utc::now()).await,
+        };
+        let ids = match ids {
+            Ok(ids) => ids,
+            Err(e) => {
+                let e = anyhow::Error::new(e).context("storing demo customers");
+                return Err(abort(load, e).await);
+            }
+        };
         batch
             .iter()
             .zip(ids)
@@ -126,7 +146,22 @@ pub async fn load_customers(
         stored += n;
         tracing::debug!(stored, total, "demo customers stored");
     }
+    if let Some(l) = load {
+        l.finish(&actor, Utc::now())
+            .await
+            .context("finishing the initial load of the demo customers")?;
+    }
     Ok(stored)
+}
+
+/// Ends a failed initial load so that the store keeps its indexes; returns the first error.
+async fn abort(load: Option<Box<dyn InitialLoad>>, error: anyhow::Error) -> anyhow::Error {
+    if let Some(l) = load
+        && let Err(e) = l.abort().await
+    {
+        return error.context(format!("and ending the initial load failed too: {e}"));
+    }
+    error
 }
 
 /// Creates the demo staff with `DEMO_PASSWORD`, hashed by `hash`.
