@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kefu_domain::workorder::OrderNumber;
-use kefu_store::search::order_index_text;
+use kefu_domain::workorder::{Order, OrderNumber};
+use kefu_store::search::order_index_texts;
 use kefu_store::sla::SlaColumns;
 use kefu_store::workorder_codec::{encode_event, encode_order};
 use kefu_store::workorder_load::{
@@ -281,10 +281,8 @@ impl WorkOrderLoadStore for PgStore {
         let days = check_batch(orders)?;
         let numbers: Vec<String> = orders.iter().map(|o| o.order.number.to_string()).collect();
         let segmenter = self.text.current();
-        let terms: Vec<String> = orders
-            .iter()
-            .map(|o| order_index_text(&segmenter, &o.order))
-            .collect();
+        let refs: Vec<&Order> = orders.iter().map(|o| &o.order).collect();
+        let terms = order_index_texts(&segmenter, &refs);
         let mut tx = self.write_tx().await?;
         if let Some((_, taken)) = stored_numbers(&mut tx, &numbers).await?.first() {
             let number = OrderNumber::parse(taken).map_err(|e| {
