@@ -14,7 +14,9 @@ use kefu_store::search::{
     SearchPage, SearchPageRequest, SearchWindow, bound_of, checked_dictionary, decode_dictionary,
     dictionary_change, encode_dictionary, order_index_texts,
 };
-use kefu_store::search_terms::{INDEX_FORMAT, QueryTerm, search_scope_term};
+use kefu_store::search_terms::{
+    INDEX_FORMAT, QueryTerm, index_decides, search_scope_term, within_scope,
+};
 use kefu_store::{
     Actor, OrderFilter, OrderHit, ReindexStep, SearchStore, Setting, StoreError, Versioned,
     VersionedDictionary,
@@ -167,6 +169,25 @@ fn candidates_query(
     qb
 }
 
+/// The candidates of a search the index decides alone: the newest `window.rank + 1` matches
+/// with their `ts_rank`.
+fn index_candidates_query(
+    terms: &[String],
+    scope_term: Option<&str>,
+    window: SearchWindow,
+) -> QueryBuilder<Postgres> {
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT c.order_id, ts_rank(c.terms, ");
+    push_tsquery(&mut qb, terms, scope_term);
+    qb.push(
+        ")::float8 FROM (SELECT s.order_id, s.terms FROM work_order_search s WHERE s.terms @@ ",
+    );
+    push_tsquery(&mut qb, terms, scope_term);
+    qb.push(" ORDER BY s.order_id DESC LIMIT ")
+        .push_bind(i64::from(window.rank) + 1)
+        .push(") AS c");
+    qb
+}
+
 /// Whether more than `n` orders match.
 async fn matches_more_than(
     conn: &mut PgConnection,
@@ -225,7 +246,14 @@ impl SearchStore for PgStore {
             .then(|| search_scope_term(filter, scope))
             .flatten();
         let window = page.window;
-        let mut qb = candidates_query(terms, scope_term.as_deref(), filter, scope, window);
+        // When the unit term decides the scope and nothing else filters, the index alone gives
+        // the candidates (no order row read per candidate).
+        let index_only = scope_term.is_some() && index_decides(filter, scope);
+        let mut qb = if index_only {
+            index_candidates_query(terms, scope_term.as_deref(), window)
+        } else {
+            candidates_query(terms, scope_term.as_deref(), filter, scope, window)
+        };
         // Unnamed (not cached) statement: planned with the query's own words, so PostgreSQL
         // picks the index walk for a common word and the GIN index for a rare one.
         let mut rows: Vec<(i64, f64)> = qb
@@ -237,7 +265,8 @@ impl SearchStore for PgStore {
         rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
         let fetched = rows.len();
         rows.truncate(window.rank as usize);
-        let scan_full = fetched <= window.rank as usize
+        let scan_full = !index_only
+            && fetched <= window.rank as usize
             && matches_more_than(&mut conn, terms, scope_term.as_deref(), window.scan).await?;
         let (rows, next_offset) = page.cut(rows);
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
@@ -247,6 +276,13 @@ impl SearchStore for PgStore {
             .zip(rows)
             .map(|(order, (_, rank))| OrderHit { order, rank })
             .collect();
+        let (hits, stray) = within_scope(hits, filter, scope);
+        if stray > 0 {
+            tracing::error!(
+                stray,
+                "search index rows disagree with their orders' units; run kefu search reindex"
+            );
+        }
         Ok(SearchPage {
             hits,
             next_offset,

@@ -18,8 +18,8 @@ use kefu_domain::customer::Phone;
 use kefu_domain::org::OrgPath;
 use kefu_domain::workorder::{Caller, Order};
 
-use crate::OrderFilter;
 use crate::search::{order_document, with_number};
+use crate::{OrderFilter, OrderHit};
 
 /// The index format this build writes (1: number and text terms; 2: plus reserved unit and
 /// phone terms).
@@ -155,6 +155,61 @@ pub fn search_scope_term(filter: &OrderFilter, scope: &OrgPath) -> Option<String
     (narrowest.depth() > 1).then(|| scope_term(narrowest))
 }
 
+/// Whether the index alone answers a search's scope and filters: no filter but the unit (inside
+/// the scope), so that the reserved unit term [`search_scope_term`] says exactly which orders
+/// are in. Then a store need not read every candidate's order row (only the page's, which it
+/// checks again).
+pub fn index_decides(filter: &OrderFilter, scope: &OrgPath) -> bool {
+    let OrderFilter {
+        state,
+        appeal_type,
+        unit,
+        major,
+        channel,
+        created_from,
+        created_to,
+        repeat,
+        supervised,
+        overdue,
+        assisting,
+        customer,
+        sort: _,
+    } = filter;
+    state.is_none()
+        && appeal_type.is_none()
+        && unit.as_ref().is_none_or(|u| scope.contains(u))
+        && major.is_none()
+        && channel.is_none()
+        && created_from.is_none()
+        && created_to.is_none()
+        && repeat.is_none()
+        && supervised.is_none()
+        && overdue.is_none()
+        && !assisting
+        && customer.is_none()
+        && scope.depth() > 1
+}
+
+/// The hits that lie where a search asked: the page's own check of the scope and the unit
+/// filter, kept even where the index decided them, so that a hit outside the caller's scope is
+/// never shown whatever an index row says. Returns the hits kept and how many were dropped.
+pub fn within_scope(
+    hits: Vec<OrderHit>,
+    filter: &OrderFilter,
+    scope: &OrgPath,
+) -> (Vec<OrderHit>, usize) {
+    let before = hits.len();
+    let kept: Vec<OrderHit> = hits
+        .into_iter()
+        .filter(|h| {
+            let home = h.order.order.home_unit();
+            scope.contains(home) && filter.unit.as_ref().is_none_or(|u| u.contains(home))
+        })
+        .collect();
+    let dropped = before - kept.len();
+    (kept, dropped)
+}
+
 #[cfg(test)]
 mod tests {
     use kefu_domain::ids::OrgUnitId;
@@ -237,5 +292,25 @@ mod tests {
         filter.assisting = true;
         filter.unit = None;
         assert_eq!(search_scope_term(&filter, &county), None);
+    }
+
+    #[test]
+    fn only_a_scope_and_a_unit_inside_it_are_decided_by_the_index() {
+        let province = path(&[1, 2]);
+        let mut filter = OrderFilter::default();
+        assert!(index_decides(&filter, &province));
+        assert!(
+            !index_decides(&filter, &path(&[1])),
+            "a root scope has no term"
+        );
+        filter.unit = Some(path(&[1, 2, 5]));
+        assert!(index_decides(&filter, &province));
+        filter.unit = Some(path(&[1, 3]));
+        assert!(!index_decides(&filter, &province));
+        let dated = OrderFilter {
+            created_from: Some(chrono::Utc::now()),
+            ..OrderFilter::default()
+        };
+        assert!(!index_decides(&dated, &province));
     }
 }
