@@ -267,6 +267,18 @@ pub async fn serve(
     if let Err(e) = state.store.load_search_dictionary().await {
         tracing::warn!(error = %e, "cannot load the search dictionary; using the built-in words");
     }
+    // An index from before format 2 still answers (scope kept by the order rows) but finds no
+    // phone numbers and narrows nothing inside the index: tell the operator what to run.
+    match state.store.index_format().await {
+        Ok(f) if f < kefu_store::search_terms::INDEX_FORMAT => tracing::warn!(
+            format = f,
+            current = kefu_store::search_terms::INDEX_FORMAT,
+            "the search index predates this version: run `kefu search reindex` once \
+             (searches work meanwhile, but phone numbers are not found and county searches are slower)"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the search index format"),
+    }
     // Jobs of a server that stopped cannot continue: show them as interrupted, not running.
     match state
         .store

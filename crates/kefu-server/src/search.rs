@@ -9,7 +9,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use kefu_domain::FieldError;
 use kefu_store::search::{MAX_SEARCH_LIMIT, MAX_SEARCH_OFFSET, order_document};
-use kefu_store::{SearchPageRequest, StoredOrder, VersionedDictionary};
+use kefu_store::{SearchBound, SearchPageRequest, StoredOrder, VersionedDictionary};
 use kefu_text::Snippet;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -137,6 +137,47 @@ pub struct OrderSearchPage {
     pub items: Vec<OrderHitDto>,
     /// The `offset` of the next page, when there is one.
     pub next_offset: Option<u32>,
+    /// Set when not every match was ranked (a common word): say so next to the hits.
+    pub bound: Option<SearchBoundDto>,
+    /// Some orders were indexed in an older format: scope is still checked on every hit, but
+    /// phone numbers find only reindexed orders until `kefu search reindex` has run.
+    pub index_outdated: bool,
+}
+
+/// Why a search did not rank every match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchBoundKind {
+    /// More orders matched than the ranking window: the hits are the best of the newest
+    /// `matches` matching orders (after the filters). More words or filters narrow it.
+    RankedAmong,
+    /// The filters were checked on the newest `matches` matching orders only and left fewer
+    /// than the window: older orders may be missing. More words narrow it.
+    FilteredAmong,
+}
+
+/// How a search was bounded.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchBoundDto {
+    /// Which bound applied.
+    pub kind: SearchBoundKind,
+    /// The size of the window.
+    pub matches: u32,
+}
+
+impl From<SearchBound> for SearchBoundDto {
+    fn from(b: SearchBound) -> Self {
+        match b {
+            SearchBound::RankedAmong(n) => Self {
+                kind: SearchBoundKind::RankedAmong,
+                matches: n,
+            },
+            SearchBound::FilteredAmong(n) => Self {
+                kind: SearchBoundKind::FilteredAmong,
+                matches: n,
+            },
+        }
+    }
 }
 
 /// The query's words, or a 400 naming `q`.
@@ -230,6 +271,8 @@ pub async fn search_orders(
         terms,
         items,
         next_offset: page.next_offset,
+        bound: page.bound.map(SearchBoundDto::from),
+        index_outdated: page.index_outdated,
     }))
 }
 

@@ -1,16 +1,21 @@
 //! Full-text search on PostgreSQL (`kefu_store::search`): `work_order_search` holds each
-//! order's terms as a `tsvector` (`simple` configuration over the pre-cut text, GIN-indexed); a
-//! search is one `@@` joined to `work_orders` for scope and filters, ranked by `ts_rank`.
+//! order's terms and reserved terms as a `tsvector` (`simple` configuration over the pre-cut
+//! text, GIN-indexed); a search takes the newest matches of one `@@` within a bounded window,
+//! joined to `work_orders` for scope and filters, and ranks them by `ts_rank`.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kefu_domain::org::OrgPath;
+use kefu_domain::workorder::Order;
 use kefu_store::catalogue::setting_conflict;
 use kefu_store::search::{
-    SearchPage, SearchPageRequest, checked_dictionary, decode_dictionary, dictionary_change,
-    encode_dictionary, order_index_text,
+    SearchPage, SearchPageRequest, SearchWindow, bound_of, checked_dictionary, decode_dictionary,
+    dictionary_change, encode_dictionary, order_index_texts,
+};
+use kefu_store::search_terms::{
+    INDEX_FORMAT, QueryTerm, index_decides, search_scope_term, within_scope,
 };
 use kefu_store::{
     Actor, OrderFilter, OrderHit, ReindexStep, SearchStore, Setting, StoreError, Versioned,
@@ -103,6 +108,117 @@ fn push_scope_and_filters(qb: &mut QueryBuilder<Postgres>, filter: &OrderFilter,
     }
 }
 
+/// Pushes the `tsquery` requiring every term (and the reserved unit term `scope`): the plain
+/// words through `plainto_tsquery` as before, each phone-shaped run of digits as the word or
+/// the caller's phone term (a prefix match for a leading fragment). Digits and reserved terms
+/// are single lexemes of the `simple` parser, so `to_tsquery` reads them as they are.
+fn push_tsquery(qb: &mut QueryBuilder<Postgres>, terms: &[String], scope: Option<&str>) {
+    let mut words = Vec::new();
+    let mut special = Vec::new();
+    for term in terms {
+        let q = QueryTerm::of(term);
+        match (&q, q.reserved()) {
+            (QueryTerm::PhonePrefix(d), Some(r)) => special.push(format!("({d} | {r}:*)")),
+            (_, Some(r)) => special.push(format!("({} | {r})", q.word())),
+            (_, None) => words.push(q.word().to_owned()),
+        }
+    }
+    special.extend(scope.map(str::to_owned));
+    qb.push("(");
+    if !words.is_empty() {
+        qb.push("plainto_tsquery('simple', ")
+            .push_bind(words.join(" "))
+            .push(")");
+    }
+    if !special.is_empty() {
+        if !words.is_empty() {
+            qb.push(" && ");
+        }
+        qb.push("to_tsquery('simple', ")
+            .push_bind(special.join(" & "))
+            .push(")");
+    }
+    qb.push(")");
+}
+
+/// The candidates of a search with their `ts_rank`: the newest matches (at most
+/// `window.scan`, the subquery `c`), joined to their order rows for the scope and the filters
+/// (the scope check stays: it keeps a hit inside the caller's scope whatever the index says),
+/// the newest `window.rank + 1` that pass. `ts_rank` needs no statistics of the whole table,
+/// so only these rows are ranked. The `tsquery` is written out twice rather than shared: as a
+/// constant expression of the statement's parameters, the planner estimates its selectivity.
+fn candidates_query(
+    terms: &[String],
+    scope_term: Option<&str>,
+    filter: &OrderFilter,
+    scope: &OrgPath,
+    window: SearchWindow,
+) -> QueryBuilder<Postgres> {
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT w.id, ts_rank(c.terms, ");
+    push_tsquery(&mut qb, terms, scope_term);
+    qb.push(
+        ")::float8 FROM (SELECT s.order_id, s.terms FROM work_order_search s WHERE s.terms @@ ",
+    );
+    push_tsquery(&mut qb, terms, scope_term);
+    qb.push(" ORDER BY s.order_id DESC LIMIT ")
+        .push_bind(i64::from(window.scan))
+        .push(") AS c JOIN work_orders w ON w.id = c.order_id WHERE TRUE");
+    push_scope_and_filters(&mut qb, filter, scope);
+    qb.push(" ORDER BY w.id DESC LIMIT ")
+        .push_bind(i64::from(window.rank) + 1);
+    qb
+}
+
+/// The candidates of a search the index decides alone: the newest `window.rank + 1` matches
+/// with their `ts_rank`.
+fn index_candidates_query(
+    terms: &[String],
+    scope_term: Option<&str>,
+    window: SearchWindow,
+) -> QueryBuilder<Postgres> {
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT c.order_id, ts_rank(c.terms, ");
+    push_tsquery(&mut qb, terms, scope_term);
+    qb.push(
+        ")::float8 FROM (SELECT s.order_id, s.terms FROM work_order_search s WHERE s.terms @@ ",
+    );
+    push_tsquery(&mut qb, terms, scope_term);
+    qb.push(" ORDER BY s.order_id DESC LIMIT ")
+        .push_bind(i64::from(window.rank) + 1)
+        .push(") AS c");
+    qb
+}
+
+/// Whether more than `n` orders match.
+async fn matches_more_than(
+    conn: &mut PgConnection,
+    terms: &[String],
+    scope_term: Option<&str>,
+    n: u32,
+) -> Result<bool, StoreError> {
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT s.order_id FROM work_order_search s WHERE s.terms @@ ",
+    );
+    push_tsquery(&mut qb, terms, scope_term);
+    qb.push(" ORDER BY s.order_id DESC LIMIT 1 OFFSET ")
+        .push_bind(i64::from(n));
+    let row: Option<i64> = qb
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(row.is_some())
+}
+
+/// The format of the oldest index rows.
+async fn stored_index_format(conn: &mut PgConnection) -> Result<i64, StoreError> {
+    let format: Option<i64> = sqlx::query_scalar("SELECT format FROM search_index_format")
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(format.unwrap_or(1))
+}
+
 fn dictionary_default() -> Vec<String> {
     Vec::new()
 }
@@ -121,26 +237,38 @@ impl SearchStore for PgStore {
         page: SearchPageRequest,
     ) -> Result<SearchPage, StoreError> {
         if terms.is_empty() {
-            return Ok(page.page(Vec::new()));
+            return Ok(page.empty());
         }
-        // The terms hold letters and digits only; `plainto_tsquery` ANDs them.
-        let mut qb = QueryBuilder::<Postgres>::new(
-            "SELECT w.id, ts_rank(s.terms, q)::float8 AS rank FROM work_order_search s \
-             JOIN work_orders w ON w.id = s.order_id, plainto_tsquery('simple', ",
-        );
-        qb.push_bind(terms.join(" "));
-        qb.push(") AS q WHERE s.terms @@ q");
-        push_scope_and_filters(&mut qb, filter, scope);
-        qb.push(" ORDER BY rank DESC, w.id DESC LIMIT ")
-            .push_bind(page.fetch_limit())
-            .push(" OFFSET ")
-            .push_bind(i64::from(page.offset));
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        let rows: Vec<(i64, f64)> = qb
+        let index_outdated = stored_index_format(&mut conn).await? < INDEX_FORMAT;
+        // Rows of an older format lack the unit terms: narrowing by them would drop those rows.
+        let scope_term = (!index_outdated)
+            .then(|| search_scope_term(filter, scope))
+            .flatten();
+        let window = page.window;
+        // When the unit term decides the scope and nothing else filters, the index alone gives
+        // the candidates (no order row read per candidate).
+        let index_only = scope_term.is_some() && index_decides(filter, scope);
+        let mut qb = if index_only {
+            index_candidates_query(terms, scope_term.as_deref(), window)
+        } else {
+            candidates_query(terms, scope_term.as_deref(), filter, scope, window)
+        };
+        // Unnamed (not cached) statement: planned with the query's own words, so PostgreSQL
+        // picks the index walk for a common word and the GIN index for a rare one.
+        let mut rows: Vec<(i64, f64)> = qb
             .build_query_as()
+            .persistent(false)
             .fetch_all(&mut *conn)
             .await
             .map_err(db)?;
+        rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
+        let fetched = rows.len();
+        rows.truncate(window.rank as usize);
+        let scan_full = !index_only
+            && fetched <= window.rank as usize
+            && matches_more_than(&mut conn, terms, scope_term.as_deref(), window.scan).await?;
+        let (rows, next_offset) = page.cut(rows);
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
         let orders = orders_by_ids(&mut conn, &ids).await?;
         let hits = orders
@@ -148,7 +276,19 @@ impl SearchStore for PgStore {
             .zip(rows)
             .map(|(order, (_, rank))| OrderHit { order, rank })
             .collect();
-        Ok(page.page(hits))
+        let (hits, stray) = within_scope(hits, filter, scope);
+        if stray > 0 {
+            tracing::error!(
+                stray,
+                "search index rows disagree with their orders' units; run kefu search reindex"
+            );
+        }
+        Ok(SearchPage {
+            hits,
+            next_offset,
+            bound: bound_of(fetched, scan_full, window),
+            index_outdated,
+        })
     }
 
     async fn search_dictionary(&self) -> Result<VersionedDictionary, StoreError> {
@@ -223,10 +363,9 @@ impl SearchStore for PgStore {
             .await
             .map_err(db)?;
         let orders = orders_by_ids(&mut tx, &ids).await?;
-        let rows: Vec<(i64, String)> = orders
-            .iter()
-            .map(|o| (o.id, order_index_text(&segmenter, &o.order)))
-            .collect();
+        let refs: Vec<&Order> = orders.iter().map(|o| &o.order).collect();
+        let texts = order_index_texts(&segmenter, &refs);
+        let rows: Vec<(i64, String)> = orders.iter().map(|o| o.id).zip(texts).collect();
         put_terms(&mut tx, &rows).await?;
         tx.commit().await.map_err(db)?;
         Ok(ReindexStep {
@@ -241,5 +380,19 @@ impl SearchStore for PgStore {
             .await
             .map_err(db)?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn finish_reindex(&self) -> Result<(), StoreError> {
+        sqlx::query("UPDATE search_index_format SET format = $1")
+            .bind(INDEX_FORMAT)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(db)
+    }
+
+    async fn index_format(&self) -> Result<i64, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        stored_index_format(&mut conn).await
     }
 }

@@ -8,6 +8,7 @@ use kefu_domain::org::OrgPath;
 use kefu_domain::workorder::{ActorCtx, Command, Event, Intake, Order, OrderNumber, apply, evolve};
 use kefu_store::TimeRules;
 use kefu_store::search::{order_document, order_index_text};
+use kefu_store::search_terms::index_key;
 use kefu_store::sla::{SlaColumns, sla_columns};
 use kefu_store::workorder::{in_scope, order_not_found, rebuild, version_conflict};
 use kefu_store::workorder_batch::PendingIntake;
@@ -159,7 +160,7 @@ impl WorkOrderStore for PgStore {
         }
         let events = apply(&current.order, command, actor, now)?;
         let assisting_before = current.order.assisting.clone();
-        let document_before = order_document(&current.order);
+        let index_before = index_key(&current.order);
         let order = events.iter().fold(current.order, |o, e| evolve(&o, e));
         let (sla, columns) = sla_columns(&order, &current.sla, rules)?;
         if order.assisting != assisting_before {
@@ -169,7 +170,7 @@ impl WorkOrderStore for PgStore {
             return Err(version_conflict(version));
         }
         insert_events(&mut tx, id, &events).await?;
-        if order_document(&order) != document_before {
+        if index_key(&order) != index_before {
             let terms = order_index_text(&self.text.current(), &order);
             put_terms(&mut tx, &[(id, terms)]).await?;
         }

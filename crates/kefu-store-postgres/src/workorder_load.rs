@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kefu_domain::workorder::OrderNumber;
-use kefu_store::search::order_index_text;
+use kefu_domain::workorder::{Order, OrderNumber};
+use kefu_store::search::order_index_texts;
 use kefu_store::sla::SlaColumns;
 use kefu_store::workorder_codec::{encode_event, encode_order};
 use kefu_store::workorder_load::{
@@ -281,10 +281,8 @@ impl WorkOrderLoadStore for PgStore {
         let days = check_batch(orders)?;
         let numbers: Vec<String> = orders.iter().map(|o| o.order.number.to_string()).collect();
         let segmenter = self.text.current();
-        let terms: Vec<String> = orders
-            .iter()
-            .map(|o| order_index_text(&segmenter, &o.order))
-            .collect();
+        let refs: Vec<&Order> = orders.iter().map(|o| &o.order).collect();
+        let terms = order_index_texts(&segmenter, &refs);
         let mut tx = self.write_tx().await?;
         if let Some((_, taken)) = stored_numbers(&mut tx, &numbers).await?.first() {
             let number = OrderNumber::parse(taken).map_err(|e| {
@@ -326,6 +324,37 @@ impl WorkOrderLoadStore for PgStore {
         .await
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
+        refresh_order_statistics(self, ids.len()).await;
         Ok(ids)
+    }
+}
+
+/// After a large batch, refreshes the planner statistics of the order and search tables when
+/// the batch is more than a tenth of what the planner believes `work_order_search` holds (as
+/// `customer::refresh_statistics` does for customers). Without them a freshly loaded store
+/// plans a search for a word in every order as if it matched 0.5 % of them: a GIN bitmap over
+/// all its matches and a sort, instead of walking the newest orders and stopping at the
+/// window. The estimate grows with each refresh, so a long load analyzes O(log n) times.
+async fn refresh_order_statistics(store: &PgStore, batch: usize) {
+    if batch < 1_000 {
+        return;
+    }
+    let believed: Result<Option<f32>, _> = sqlx::query_scalar(
+        "SELECT reltuples FROM pg_class WHERE oid = to_regclass('work_order_search')",
+    )
+    .fetch_optional(&store.pool)
+    .await;
+    let stale = match believed {
+        Ok(Some(rows)) => rows < 0.0 || (batch as f64) * 10.0 > f64::from(rows),
+        Ok(None) => false,
+        Err(_) => true,
+    };
+    if stale {
+        let analyzed = sqlx::query("ANALYZE work_orders, work_order_search")
+            .execute(&store.pool)
+            .await;
+        if let Err(e) = analyzed {
+            tracing::warn!(error = %e, "could not refresh planner statistics after a load");
+        }
     }
 }

@@ -20,7 +20,7 @@ use kefu_store::{
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::audit::append_in;
-use crate::search::match_expression;
+use crate::search::words_expression;
 use crate::workorder_read::locate_in_scope;
 use crate::{SqliteStore, db, from_ms, ms};
 
@@ -384,7 +384,7 @@ impl KnowledgeStore for SqliteStore {
                 "-bm25(kb_article_fts) AS rank FROM kb_article_fts \
                  CROSS JOIN kb_articles a ON a.id = kb_article_fts.rowid WHERE kb_article_fts MATCH ",
             )
-            .push_bind(match_expression(terms));
+            .push_bind(words_expression(terms));
         }
         push_filter(&mut qb, filter);
         if terms.is_empty() {

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use kefu_domain::sla::Tracked;
 use kefu_domain::workorder::{Event, IdempotencyKey, Order, OrderNumber, open, replay};
-use kefu_store::search::with_number;
+use kefu_store::search_terms::order_terms;
 use kefu_store::sla::SlaColumns;
 use kefu_store::workorder::{repeats_among, replay_or_refuse};
 use kefu_store::workorder_batch::{
@@ -261,8 +261,7 @@ async fn intake_one(
     tail.repeats
         .extend(repeats.iter().map(|(earlier, _)| (id, *earlier)));
     tail.events.push((id, event));
-    tail.search
-        .push((id, with_number(&order.number, &index_text)));
+    tail.search.push((id, order_terms(&order, &index_text)));
     tail.candidates.push(written_candidate(id, &order));
     counters.advance(day, seq);
     let stored = StoredOrder { id, order, sla };

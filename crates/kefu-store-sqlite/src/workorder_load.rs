@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use kefu_domain::workorder::OrderNumber;
-use kefu_store::search::order_index_text;
+use kefu_domain::workorder::{Order, OrderNumber};
+use kefu_store::search::order_index_texts;
 use kefu_store::sla::SlaColumns;
 use kefu_store::workorder_codec::{encode_event, encode_order};
 use kefu_store::workorder_load::{
@@ -225,10 +225,8 @@ impl WorkOrderLoadStore for SqliteStore {
         let days = check_batch(orders)?;
         let (rows, events) = prepare(orders);
         let segmenter = self.text.current();
-        let terms: Vec<String> = orders
-            .iter()
-            .map(|o| order_index_text(&segmenter, &o.order))
-            .collect();
+        let refs: Vec<&Order> = orders.iter().map(|o| &o.order).collect();
+        let terms = order_index_texts(&segmenter, &refs);
         let numbers: Vec<String> = rows.iter().map(|r| r.columns.number.clone()).collect();
         let mut tx = self.write_tx().await?;
         if let Some((_, taken)) = stored_numbers(&mut tx, &numbers).await?.first() {

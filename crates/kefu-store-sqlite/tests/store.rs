@@ -35,7 +35,7 @@ async fn open_creates_the_file_and_its_directory_and_migrates_from_zero() {
     assert!(path.exists());
     assert_eq!(store.schema_version().await.expect("version"), 0);
     let report = store.migrate().await.expect("migrate");
-    assert_eq!(report.applied, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13]);
+    assert_eq!(report.applied, (1..=13).collect::<Vec<i64>>());
     assert_eq!(report.version, 13);
     assert_eq!(report.supported, 13);
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
@@ -223,4 +223,18 @@ async fn corrupt_stored_settings_are_reported() {
     .expect("insert");
     let err = store.current_major_rules().await.expect_err("duplicate");
     corrupt(err, "major_rules", "version 1", "keywords[1]");
+}
+
+/// Migration 0012 starts a store that already holds orders at index format 1.
+#[tokio::test]
+async fn an_outdated_index_is_reported_until_reindexed() {
+    let store = fresh_store().await;
+    let pool = store.pool().clone();
+    kefu_store_tests::an_outdated_index_is_reported_until_reindexed(&store, async move || {
+        sqlx::query("UPDATE search_index_format SET format = 1")
+            .execute(&pool)
+            .await
+            .expect("downgrade");
+    })
+    .await;
 }

@@ -4,8 +4,12 @@
 //! the order's own transaction (intake, apply, bulk load).
 
 use chrono::Duration;
+use kefu_domain::org::DepartmentKind;
 use kefu_domain::workorder::{Channel, Command, Intake, OrderNumber, State};
-use kefu_store::{Actor, OrderFilter, SearchPageRequest, Store, StoreError, StoredOrder};
+use kefu_store::{
+    Actor, OrderFilter, SearchBound, SearchPageRequest, SearchWindow, Store, StoreError,
+    StoredOrder,
+};
 
 use crate::fixtures::{Tree, at, t0, tree};
 use crate::workorder_fixtures::{Cast, cast, dispatch_a, intake, ok, take};
@@ -310,5 +314,242 @@ pub async fn bulk_loaded_orders_are_searchable(store: &dyn Store) {
     assert_eq!(
         hits,
         vec![OrderNumber::parse("GD20261122000001").expect("number")]
+    );
+}
+
+pub async fn an_order_moved_to_another_county_is_found_there_only(store: &dyn Store) {
+    let t = tree(store).await;
+    let c = cast(&t);
+    let o = orders(store, &t, &c, &[("台区电压低，晚上灯很暗", true)]).await;
+    let all = OrderFilter::default();
+    assert_eq!(
+        found_with(store, "电压低", &all, &t.county_b.path).await,
+        numbers(&[&o[0]])
+    );
+    let across = Command::Dispatch {
+        unit: t.county_a.path.clone(),
+        department: DepartmentKind::Operations,
+        override_reason: "线路属A县运维".into(),
+    };
+    ok(store, &t, &o[0].order.number, across, &c.dispatcher, at(5)).await;
+    assert_eq!(
+        found_with(store, "电压低", &all, &t.county_a.path).await,
+        numbers(&[&o[0]]),
+        "the index row follows the new holding unit in the step's commit"
+    );
+    assert!(
+        found_with(store, "电压低", &all, &t.county_b.path)
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        found_with(store, "电压低", &all, &t.city_a.path).await,
+        numbers(&[&o[0]]),
+        "a unit above finds it through its own path term"
+    );
+}
+
+pub async fn phone_numbers_and_their_fragments_find_the_callers_orders(store: &dyn Store) {
+    let t = tree(store).await;
+    let c = cast(&t);
+    // Customers 100, 101, 102 call from 13800000100, 13800000101, 13800000102.
+    let o = orders(
+        store,
+        &t,
+        &c,
+        &[
+            ("表计显示异常", false),
+            ("电费账单有误", false),
+            ("路灯不亮", true),
+        ],
+    )
+    .await;
+    let mut whole = found(store, &t, "13800000101").await;
+    whole.sort();
+    assert_eq!(whole, numbers(&[&o[1]]), "the whole number");
+    let mut lead = found(store, &t, "1380000010").await;
+    lead.sort();
+    assert_eq!(lead, numbers(&[&o[0], &o[1], &o[2]]), "a leading fragment");
+    assert_eq!(
+        found(store, &t, "0102").await,
+        numbers(&[&o[2]]),
+        "the last four digits"
+    );
+    assert_eq!(
+        found(store, &t, "0100 表计").await,
+        numbers(&[&o[0]]),
+        "with a word"
+    );
+    let all = OrderFilter::default();
+    let mut county = found_with(store, "1380000", &all, &t.county_a.path).await;
+    county.sort();
+    assert_eq!(county, numbers(&[&o[0], &o[1]]), "fragments stay in scope");
+    assert!(
+        found(store, &t, "000010").await.is_empty(),
+        "six digits are a word, not a phone fragment"
+    );
+    assert!(
+        found(store, &t, "kfp13800000101").await.is_empty(),
+        "the reserved form cannot be typed"
+    );
+}
+
+pub async fn a_common_word_is_ranked_among_the_newest_matches_and_says_so(store: &dyn Store) {
+    let t = tree(store).await;
+    let c = cast(&t);
+    let texts: Vec<(&str, bool)> = (0..12).map(|_| ("客户反映电压低", false)).collect();
+    let o = orders(store, &t, &c, &texts).await;
+    let terms = store.segmenter().query_terms("电压低");
+    let all = OrderFilter::default();
+    let small = SearchPageRequest::new(0, 50).with_window(SearchWindow::new(5, 8));
+    let page = store
+        .search_orders(&terms, &all, &t.hq.path, small)
+        .await
+        .expect("search");
+    assert_eq!(page.bound, Some(SearchBound::RankedAmong(5)));
+    let mut hits: Vec<i64> = page.hits.iter().map(|h| h.order.id).collect();
+    hits.sort_unstable();
+    let newest: Vec<i64> = o[7..].iter().map(|s| s.id).collect();
+    assert_eq!(hits, newest, "the newest five matches are ranked");
+    assert!(!page.index_outdated);
+
+    // A filter that rejects most of the newest eight: the page says the filters saw eight.
+    let old = OrderFilter {
+        created_to: Some(at(6)),
+        ..OrderFilter::default()
+    };
+    let page = store
+        .search_orders(&terms, &old, &t.hq.path, small)
+        .await
+        .expect("search");
+    assert_eq!(page.bound, Some(SearchBound::FilteredAmong(8)));
+    let mut hits: Vec<i64> = page.hits.iter().map(|h| h.order.id).collect();
+    hits.sort_unstable();
+    assert_eq!(
+        hits,
+        vec![o[4].id, o[5].id],
+        "taken before minute 6, among the newest 8"
+    );
+
+    let full = store
+        .search_orders(&terms, &all, &t.hq.path, SearchPageRequest::new(0, 50))
+        .await
+        .expect("search");
+    assert_eq!(
+        (full.bound, full.hits.len()),
+        (None, 12),
+        "fits the default window"
+    );
+    let none = store
+        .search_orders(
+            &store.segmenter().query_terms("光伏"),
+            &all,
+            &t.hq.path,
+            small,
+        )
+        .await
+        .expect("search");
+    assert_eq!((none.bound, none.hits.len()), (None, 0));
+}
+
+/// A store upgraded from index format 1 (`downgrade` writes format 1 into the store's own
+/// format record, as migration 0012 does for a store that already holds orders): searches
+/// still keep to the scope and say the index is outdated, until a full reindex records the
+/// current format.
+pub async fn an_outdated_index_is_reported_until_reindexed(
+    store: &dyn Store,
+    downgrade: impl AsyncFnOnce(),
+) {
+    let t = tree(store).await;
+    let c = cast(&t);
+    let o = orders(store, &t, &c, &[("电压低", false), ("电压低", true)]).await;
+    assert_eq!(
+        store.index_format().await.expect("format"),
+        kefu_store::search_terms::INDEX_FORMAT,
+        "a store created empty starts current"
+    );
+    downgrade().await;
+    let terms = store.segmenter().query_terms("电压低");
+    let all = OrderFilter::default();
+    let page = store
+        .search_orders(
+            &terms,
+            &all,
+            &t.county_a.path,
+            SearchPageRequest::new(0, 20),
+        )
+        .await
+        .expect("search");
+    assert!(page.index_outdated);
+    let hits: Vec<_> = page.hits.iter().map(|h| h.order.order.number).collect();
+    assert_eq!(hits, numbers(&[&o[0]]), "the scope is still kept");
+    let mut after = 0;
+    while let Some(last) = store
+        .reindex_orders(after, 10)
+        .await
+        .expect("reindex")
+        .last_id
+    {
+        after = last;
+    }
+    store.finish_reindex().await.expect("finish");
+    let page = store
+        .search_orders(
+            &terms,
+            &all,
+            &t.county_a.path,
+            SearchPageRequest::new(0, 20),
+        )
+        .await
+        .expect("search");
+    assert!(!page.index_outdated);
+    assert_eq!(page.hits.len(), 1);
+}
+
+/// A batch large enough to be cut on several threads keeps every order with its own terms.
+pub async fn a_large_bulk_load_indexes_every_order_with_its_own_terms(store: &dyn Store) {
+    let t = tree(store).await;
+    let c = cast(&t);
+    let loaded: Vec<kefu_store::LoadedOrder> = (0..600)
+        .map(|i| {
+            let mut input = appeal(&t, 7, i % 2 == 1, &format!("光伏并网申请，户号{:010}", i));
+            input.number = OrderNumber::parse(&format!("GD20261122{:06}", i + 1)).expect("number");
+            let opened = kefu_domain::workorder::open(input, &c.agent, t0() - Duration::hours(2))
+                .expect("open");
+            let order =
+                kefu_domain::workorder::replay(std::slice::from_ref(&opened)).expect("replay");
+            kefu_store::LoadedOrder {
+                order,
+                events: vec![opened],
+                sla: Vec::new(),
+                fingerprint: None,
+            }
+        })
+        .collect();
+    store.load_orders(&loaded).await.expect("load");
+    for i in [0_usize, 1, 255, 256, 299, 300, 511, 599] {
+        let number = OrderNumber::parse(&format!("GD20261122{:06}", i + 1)).expect("number");
+        assert_eq!(
+            found(store, &t, &format!("户号 {:010}", i)).await,
+            vec![number],
+            "order {i}"
+        );
+    }
+    let all = OrderFilter::default();
+    let page = store
+        .search_orders(
+            &store.segmenter().query_terms("光伏并网"),
+            &all,
+            &t.county_b.path,
+            SearchPageRequest::new(0, 100),
+        )
+        .await
+        .expect("search");
+    assert_eq!(page.hits.len(), 100);
+    assert!(
+        page.hits
+            .iter()
+            .all(|h| t.county_b.path.contains(h.order.order.home_unit())),
+        "the county's reserved term holds only its orders"
     );
 }

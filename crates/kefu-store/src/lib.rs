@@ -26,6 +26,7 @@ pub mod knowledge;
 pub mod org;
 pub mod page;
 pub mod search;
+pub mod search_terms;
 pub mod selfservice;
 pub mod sla;
 pub mod staff;
@@ -57,7 +58,8 @@ pub use knowledge::{Article, ArticleFilter, ArticleHit, ArticleVersion, Knowledg
 pub use org::{Department, NewDepartment, NewOrgUnit, OrgStore, OrgUnit};
 pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
 pub use search::{
-    OrderHit, ReindexStep, SearchPage, SearchPageRequest, SearchStore, VersionedDictionary,
+    OrderHit, ReindexStep, SearchBound, SearchPage, SearchPageRequest, SearchStore, SearchWindow,
+    VersionedDictionary,
 };
 pub use selfservice::{CodeIssue, SelfServiceStore, portal_account};
 pub use sla::{SlaStore, StoredAlert, SweepBatch};

@@ -12,6 +12,13 @@
 //! newest first). Pages are offsets into that ranking, capped at [`MAX_SEARCH_OFFSET`]: a
 //! person refines a query rather than paging past the first few hundred hits.
 //!
+//! The ranking is bounded, so that a word found in every order (客户) costs the same at 30
+//! million orders as at 30 thousand: the store walks the full-text matches newest first (the
+//! index's own order, no sort), narrowed inside the index by the scope's reserved unit term
+//! (`search_terms`), checks the filters on at most [`SearchWindow::scan`] of them, keeps the
+//! newest [`SearchWindow::rank`] that pass and ranks only those. When the walk stopped early the
+//! page says so ([`SearchBound`]); a query whose matches fit in the window is ranked in full.
+//!
 //! The segmenter is per process: a save of the dictionary installs it in the saving process;
 //! other processes pick it up when they start (`load_search_dictionary`). Orders indexed before
 //! a dictionary change keep their old terms until `reindex_orders` (the `kefu search reindex`
@@ -52,6 +59,59 @@ pub struct SearchPage {
     pub hits: Vec<OrderHit>,
     /// Where the next page starts, when there are more hits (and the cap allows).
     pub next_offset: Option<u32>,
+    /// Whether the search stopped short of every match (and how); `None`: every match was
+    /// ranked.
+    pub bound: Option<SearchBound>,
+    /// Some index rows predate the current index format: scope narrowing inside the index is
+    /// off (the scope is still checked on every hit) and phone fragments find only reindexed
+    /// orders, until `kefu search reindex` has run.
+    pub index_outdated: bool,
+}
+
+/// Why a search page does not rank every match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchBound {
+    /// More orders matched than the ranking window: the hits are the best of the newest `n`
+    /// matches (after the filters). More words or filters narrow it.
+    RankedAmong(u32),
+    /// The filters were checked on the newest `n` matches only and left fewer than the
+    /// ranking window: older matching orders may be missing. More words narrow it.
+    FilteredAmong(u32),
+}
+
+/// How much of a full-text match a search looks at (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchWindow {
+    /// The newest matches (after the filters) that are ranked.
+    pub rank: u32,
+    /// The newest matches the filters are checked on, at most.
+    pub scan: u32,
+}
+
+impl SearchWindow {
+    /// The window a search uses unless told otherwise. Ranking 2 000 candidates keeps a page
+    /// under the 100 ms target at 30 M orders (BENCHMARKS.md); checking the filters on 20 000
+    /// bounds a search whose filters reject most matches.
+    pub const DEFAULT: SearchWindow = SearchWindow {
+        rank: 2000,
+        scan: 20_000,
+    };
+
+    /// A window of `rank` candidates (at least 1) out of at most `scan` matches (at least
+    /// `rank`). Pages beyond `rank` are empty: the default holds the furthest page.
+    pub fn new(rank: u32, scan: u32) -> Self {
+        let rank = rank.max(1);
+        Self {
+            rank,
+            scan: scan.max(rank),
+        }
+    }
+}
+
+impl Default for SearchWindow {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }
 
 /// Which page of a search: the offset into the ranking and the page size.
@@ -61,31 +121,59 @@ pub struct SearchPageRequest {
     pub offset: u32,
     /// Hits to return (1 ..= [`MAX_SEARCH_LIMIT`]).
     pub limit: u32,
+    /// How much of the match is looked at.
+    pub window: SearchWindow,
 }
 
 impl SearchPageRequest {
-    /// A page request with both values clamped to the allowed range.
+    /// A page request with both values clamped to the allowed range, and the default window.
     pub fn new(offset: u32, limit: u32) -> Self {
         Self {
             offset: offset.min(MAX_SEARCH_OFFSET),
             limit: limit.clamp(1, MAX_SEARCH_LIMIT),
+            window: SearchWindow::DEFAULT,
         }
     }
 
-    /// How many rows a store fetches: one more than the page, to know whether more exist.
-    pub fn fetch_limit(self) -> i64 {
-        i64::from(self.limit) + 1
+    /// The same page with another window (benchmarks, tests).
+    pub fn with_window(self, window: SearchWindow) -> Self {
+        Self { window, ..self }
     }
 
-    /// The page of `fetched` rows (at most `fetch_limit`).
-    pub fn page(self, mut hits: Vec<OrderHit>) -> SearchPage {
-        let more = hits.len() > self.limit as usize;
-        hits.truncate(self.limit as usize);
+    /// The page of a ranking: `ranked` holds every candidate as (order id, rank), the window's
+    /// candidates being `candidates` many. Sorts best first (ties newest first) and returns the
+    /// ids and ranks of this page, and the next offset.
+    pub fn cut(self, mut ranked: Vec<(i64, f64)>) -> (Vec<(i64, f64)>, Option<u32>) {
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+        let start = (self.offset as usize).min(ranked.len());
+        let end = (start + self.limit as usize).min(ranked.len());
         let next = self.offset + self.limit;
+        let more = ranked.len() > end;
+        let page = ranked[start..end].to_vec();
+        (page, (more && next <= MAX_SEARCH_OFFSET).then_some(next))
+    }
+
+    /// An empty page.
+    pub fn empty(self) -> SearchPage {
         SearchPage {
-            hits,
-            next_offset: (more && next <= MAX_SEARCH_OFFSET).then_some(next),
+            hits: Vec::new(),
+            next_offset: None,
+            bound: None,
+            index_outdated: false,
         }
+    }
+}
+
+/// The candidates of a bounded search, newest first, as a store's walk found them: `fetched`
+/// holds at most `window.rank + 1` order ids that passed the filters; `scan_full` tells whether
+/// the walk examined `window.scan` matches (so that more may exist beyond it).
+pub fn bound_of(fetched: usize, scan_full: bool, window: SearchWindow) -> Option<SearchBound> {
+    if fetched > window.rank as usize {
+        Some(SearchBound::RankedAmong(window.rank))
+    } else if scan_full {
+        Some(SearchBound::FilteredAmong(window.scan))
+    } else {
+        None
     }
 }
 
@@ -138,6 +226,14 @@ pub trait SearchStore: Send + Sync {
 
     /// How many orders there are (the reindex progress bar's length).
     async fn count_orders(&self) -> Result<u64, StoreError>;
+
+    /// Records that every order's index row has been rewritten in the current format
+    /// (`search_terms::INDEX_FORMAT`), after a full `reindex_orders` pass.
+    async fn finish_reindex(&self) -> Result<(), StoreError>;
+
+    /// The format of the oldest index rows (`search_terms::INDEX_FORMAT` when all are
+    /// current).
+    async fn index_format(&self) -> Result<i64, StoreError>;
 }
 
 /// The text an order is found by besides its number: the appeal, the reply, the visit
@@ -177,9 +273,54 @@ pub fn with_number(number: &OrderNumber, terms: &str) -> String {
     format!("{} {terms}", number.to_string().to_ascii_lowercase())
 }
 
-/// The index text of an order: its number and its document cut into terms by `segmenter`.
+/// The index text of an order: its number, its document cut into terms by `segmenter`, and
+/// its reserved unit and phone terms (`search_terms::order_terms`).
 pub fn order_index_text(segmenter: &Segmenter, order: &Order) -> String {
-    with_number(&order.number, &segmenter.index_text(&order_document(order)))
+    crate::search_terms::order_terms(order, &segmenter.index_text(&order_document(order)))
+}
+
+/// The index texts of many orders (a bulk load, a reindex step), in order. Cutting is the
+/// bulk load's largest cost and needs nothing but the segmenter, so a large batch is cut on
+/// up to four threads (as many as the machine has cores); the writes stay on the caller's.
+pub fn order_index_texts(segmenter: &Segmenter, orders: &[&Order]) -> Vec<String> {
+    const PER_THREAD: usize = 256;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(4)
+        .min(orders.len() / PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return orders
+            .iter()
+            .map(|o| order_index_text(segmenter, o))
+            .collect();
+    }
+    let chunk = orders.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut parts = orders.chunks(chunk);
+        let first = parts.next().unwrap_or_default();
+        let others: Vec<_> = parts
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|o| order_index_text(segmenter, o))
+                        .collect::<Vec<String>>()
+                })
+            })
+            .collect();
+        let mut out: Vec<String> = first
+            .iter()
+            .map(|o| order_index_text(segmenter, o))
+            .collect();
+        for handle in others {
+            // A panic while cutting is a bug in the segmenter: let it surface as one.
+            match handle.join() {
+                Ok(texts) => out.extend(texts),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
 }
 
 /// The error of a corrupt stored dictionary.
@@ -242,16 +383,49 @@ mod tests {
     #[test]
     fn a_page_knows_whether_more_hits_follow_and_stops_at_the_cap() {
         let p = SearchPageRequest::new(0, 2);
-        assert_eq!(p.fetch_limit(), 3);
         assert_eq!(
             SearchPageRequest::new(5000, 0),
             SearchPageRequest {
                 offset: MAX_SEARCH_OFFSET,
-                limit: 1
+                limit: 1,
+                window: SearchWindow::DEFAULT,
             }
         );
-        let empty = p.page(Vec::new());
-        assert_eq!(empty.next_offset, None);
+        let ranked = vec![(1, 0.5), (2, 0.5), (3, 2.0)];
+        assert_eq!(p.cut(ranked.clone()), (vec![(3, 2.0), (2, 0.5)], Some(2)));
+        assert_eq!(
+            SearchPageRequest::new(2, 2).cut(ranked),
+            (vec![(1, 0.5)], None),
+            "ties newest first, the last page has no next"
+        );
+        assert_eq!(p.cut(Vec::new()), (Vec::new(), None));
+        let far = SearchPageRequest::new(MAX_SEARCH_OFFSET, 1);
+        let many: Vec<(i64, f64)> = (0..1200).map(|i| (i, 0.0)).collect();
+        assert_eq!(far.cut(many).1, None, "no page starts beyond the cap");
+    }
+
+    #[test]
+    fn a_window_names_why_not_every_match_was_ranked() {
+        let w = SearchWindow::new(1200, 5000);
+        assert_eq!(
+            bound_of(1201, false, w),
+            Some(SearchBound::RankedAmong(1200))
+        );
+        assert_eq!(
+            bound_of(1201, true, w),
+            Some(SearchBound::RankedAmong(1200))
+        );
+        assert_eq!(
+            bound_of(30, true, w),
+            Some(SearchBound::FilteredAmong(5000))
+        );
+        assert_eq!(bound_of(30, false, w), None);
+        assert_eq!(SearchWindow::new(0, 0), SearchWindow { rank: 1, scan: 1 });
+        let d = SearchWindow::DEFAULT;
+        assert!(
+            d.rank >= MAX_SEARCH_OFFSET + MAX_SEARCH_LIMIT,
+            "the default holds every page"
+        );
     }
 
     #[test]

@@ -76,6 +76,22 @@ pub const MAX_USER_WORDS: usize = 5000;
 /// word).
 pub const MAX_QUERY_TERMS: usize = 16;
 
+/// The prefixes of reserved terms: terms the stores add to an order's index row themselves
+/// (`kfu…` its holding unit's path, `kfp…` / `kft…` its caller's phone), so that a search can
+/// narrow by scope or phone inside the full-text index. Followed by a digit they are never a
+/// term of a text or a query: [`is_reserved_term`] drops them, so nobody can type or write
+/// their way into another unit's scope or forge a phone match.
+pub const RESERVED_PREFIXES: [&str; 3] = ["kfu", "kfp", "kft"];
+
+/// Whether `term` (already folded) has the form of a reserved term: a reserved prefix followed
+/// by an ASCII digit.
+pub fn is_reserved_term(term: &str) -> bool {
+    RESERVED_PREFIXES.iter().any(|p| {
+        term.strip_prefix(p)
+            .is_some_and(|rest| rest.as_bytes().first().is_some_and(u8::is_ascii_digit))
+    })
+}
+
 /// Particles that carry no meaning for search; leaving them out keeps the index small.
 const STOP_WORDS: &[&str] = &[
     "的", "了", "是", "在", "和", "与", "及", "或", "吗", "呢", "吧", "啊", "呀", "也", "都", "就",
@@ -309,10 +325,10 @@ fn fold(text: &str) -> String {
 }
 
 /// The index terms of one segmenter token: its runs of letters and digits (`1.5` gives `1` and
-/// `5`), particles dropped.
+/// `5`), particles and reserved forms ([`is_reserved_term`]) dropped.
 fn terms_of(word: &str) -> Vec<String> {
     word.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w))
+        .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w) && !is_reserved_term(w))
         .map(str::to_owned)
         .collect()
 }

@@ -115,3 +115,23 @@ fn a_word_is_indexed_whatever_the_cut_around_it() {
     );
     assert!(!seg().index_terms("电费太高").contains(&"电".to_owned()));
 }
+
+#[test]
+fn reserved_terms_never_come_from_a_text_or_a_query() {
+    for text in ["KFU1x4x17 kfp13800000100 kft5678", "ｋｆｕ１ 范围"] {
+        let index = seg().index_terms(text);
+        let query = seg().query_terms(text);
+        assert!(!index.iter().any(|t| is_reserved_term(t)), "{index:?}");
+        assert!(!query.iter().any(|t| is_reserved_term(t)), "{query:?}");
+    }
+    assert!(is_reserved_term("kfu1x4"));
+    assert!(
+        !is_reserved_term("kfu"),
+        "the bare prefix is an ordinary word"
+    );
+    assert!(!is_reserved_term("kfc1"));
+    assert_eq!(
+        seg().query_terms("kfu 5678"),
+        vec!["kfu".to_owned(), "5678".to_owned()]
+    );
+}

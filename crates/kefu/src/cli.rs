@@ -450,6 +450,18 @@ pub struct SearchBenchArgs {
     /// Seed of the order generator.
     #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
     pub seed: u64,
+    /// Load into this new SQLite file and leave it there (for `--reuse`).
+    #[arg(long, value_name = "PATH", conflicts_with = "reuse")]
+    pub keep: Option<std::path::PathBuf>,
+    /// Skip loading: query the SQLite file a `--keep` run left (its orders count as N).
+    #[arg(long, value_name = "PATH")]
+    pub reuse: Option<std::path::PathBuf>,
+    /// Matches ranked per search (the ranking window; default kefu's own).
+    #[arg(long, value_name = "N")]
+    pub window_rank: Option<u32>,
+    /// Matches the filters are checked on, at most (default kefu's own).
+    #[arg(long, value_name = "N")]
+    pub window_scan: Option<u32>,
 }
 
 /// `kefu bench sweep`.

@@ -1,7 +1,8 @@
 //! `kefu search reindex`: rebuilds the full-text index of every work order (in batches of one
 //! transaction each, with progress on stderr), then of every knowledge-base article, with the
 //! stored user dictionary: what was indexed before a dictionary change keeps its old terms
-//! until then.
+//! until then. A completed pass records the index format (`search_terms::INDEX_FORMAT`), which
+//! ends the "index outdated" notice of a store upgraded from format 1.
 
 use crate::cli::SearchReindexArgs;
 use crate::config::Config;
@@ -25,6 +26,8 @@ pub async fn reindex(config: &Config, args: &SearchReindexArgs) -> anyhow::Resul
         progress.update(done, done.min(total));
     }
     progress.finish();
+    // Every row is in the current format now (orders written meanwhile were written in it).
+    store.finish_reindex().await?;
     let articles = store.reindex_articles().await?;
     Ok(format!(
         "已重建 {done} 张工单和 {articles} 篇知识的检索索引（用户词典第 {version} 版），用时 {:.1} 秒 / \

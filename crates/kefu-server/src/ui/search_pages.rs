@@ -20,7 +20,7 @@ use super::view::{TopBar, render, shanghai_time, url_encode};
 use crate::AppState;
 use crate::extract::{PathId, Query};
 use crate::knowledge::{ArticleDto, ArticleQuery, MostLinkedQuery};
-use crate::search::{OrderSearchQuery, SnippetDto};
+use crate::search::{OrderSearchQuery, SearchBoundKind, SnippetDto};
 
 /// The words of these pages, zh-CN and English.
 #[derive(Debug)]
@@ -51,6 +51,11 @@ pub struct SearchText {
     pub back: &'static str,
     pub new_article: &'static str,
     pub edit: &'static str,
+    /// `{n}` is replaced by the window.
+    pub ranked_among: &'static str,
+    /// `{n}` is replaced by the window.
+    pub filtered_among: &'static str,
+    pub index_outdated: &'static str,
 }
 
 static ZH: SearchText = SearchText {
@@ -80,6 +85,9 @@ static ZH: SearchText = SearchText {
     back: "返回",
     new_article: "新建知识",
     edit: "编辑",
+    ranked_among: "在最新的 {n} 条匹配中排序，可加词或筛选缩小范围。",
+    filtered_among: "筛选只检查了最新的 {n} 条匹配，更早的工单可能未列出；可加词缩小范围。",
+    index_outdated: "检索索引为旧格式：电话号码暂不可检索，请管理员运行 kefu search reindex。",
 };
 
 static EN: SearchText = SearchText {
@@ -109,6 +117,9 @@ static EN: SearchText = SearchText {
     back: "Back",
     new_article: "New article",
     edit: "Edit",
+    ranked_among: "Ranked among the newest {n} matches; add words or filters to narrow.",
+    filtered_among: "Filters were checked on the newest {n} matches only; older orders may be missing. Add words to narrow.",
+    index_outdated: "The search index is in an older format: phone numbers are not searchable until an administrator runs kefu search reindex.",
 };
 
 fn words(lang: Lang) -> &'static SearchText {
@@ -162,6 +173,8 @@ struct SearchPage {
     terms: String,
     lines: Vec<OrderLine>,
     next_href: String,
+    /// Why not every match was ranked, or that the index is outdated (empty: neither).
+    notices: Vec<String>,
 }
 
 /// What the order search page takes: the words and the page.
@@ -193,6 +206,7 @@ pub async fn orders(
         terms: String::new(),
         lines: Vec::new(),
         next_href: String::new(),
+        notices: Vec::new(),
     };
     if page.searched {
         let query = OrderSearchQuery {
@@ -225,6 +239,17 @@ pub async fn orders(
                     .collect();
                 if let Some(next) = found.next_offset {
                     page.next_href = format!("/ui/search?q={}&offset={next}", url_encode(&q));
+                }
+                if let Some(b) = &found.bound {
+                    let text = match b.kind {
+                        SearchBoundKind::RankedAmong => s.ranked_among,
+                        SearchBoundKind::FilteredAmong => s.filtered_among,
+                    };
+                    page.notices
+                        .push(text.replace("{n}", &b.matches.to_string()));
+                }
+                if found.index_outdated {
+                    page.notices.push(s.index_outdated.to_owned());
                 }
             }
             Err(e) => page.message = super::view::error_message(lang.t(), &e),

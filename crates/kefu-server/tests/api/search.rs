@@ -108,6 +108,34 @@ async fn search_is_scoped_ranked_and_highlighted(b: Backend) {
         "{}",
         r.text
     );
+    // The caller's phone (13800130001): whole, its start, its last four digits; in scope.
+    let mut own = vec![number(&a1), number(&a2)];
+    own.sort();
+    for q in ["13800130001", "1380013", "0001"] {
+        let r = t
+            .get(&format!("{SEARCH}?q={q}"), &auth(&t, "agent_a"))
+            .await;
+        let mut found = numbers(&r.body);
+        found.sort();
+        assert_eq!(found, own, "{q}: {}", r.text);
+        assert_eq!(r.body["bound"], Value::Null);
+        assert_eq!(r.body["index_outdated"], json!(false));
+    }
+    // Found by the phone, shown masked to a role without personal data; the snippet is the
+    // text, never the number.
+    let r = t
+        .get(&format!("{SEARCH}?q=0001"), &auth(&t, "dispatcher_x"))
+        .await;
+    let items = r.body["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "{}", r.text);
+    for h in items {
+        assert_eq!(h["order"]["caller"]["phone"], "138****0001", "{}", r.text);
+        assert!(
+            !h["snippet"].to_string().contains("13800130001"),
+            "{}",
+            r.text
+        );
+    }
 }
 
 async fn bad_searches_name_the_field(b: Backend) {

@@ -5,26 +5,31 @@
 //! set `rounds` times, province-wide and in one county, through `SearchStore::search_orders`
 //! (first page of 20, ranked). Baseline, same run, interleaved: the first page of 20 of the
 //! plain order list in the same scope (`list_orders`, an index walk). Loopback only, finite.
+//!
+//! For large stores (30 M orders take hours to load) `--keep PATH` loads into a SQLite file that
+//! stays, and `--reuse PATH` queries such a file without loading.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use kefu_domain::org::{OrgLevel, OrgPath};
 use kefu_domain::workorder::{Catalogue, Gravity};
-use kefu_store::{Actor, OrderFilter, PageRequest, SearchPageRequest, Store};
+use kefu_store::{Actor, OrderFilter, PageRequest, SearchPageRequest, SearchWindow, Store};
 
 use super::sweep::instant;
 use super::sweep_gen::OrderGenerator;
 use super::{fresh_store, ratio};
 use crate::cli::{Cli, SearchBenchArgs};
-use crate::config::DatabaseUrl;
+use crate::config::{Database, DatabaseUrl};
 use crate::demo;
 
 /// Orders of `--quick`.
 pub const QUICK_ORDERS: usize = 100_000;
 /// The most orders a run may generate.
-pub const MAX_ORDERS: usize = 5_000_000;
+pub const MAX_ORDERS: usize = 50_000_000;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -39,6 +44,12 @@ pub struct SearchOptions {
     pub rounds: usize,
     /// Generator seed.
     pub seed: u64,
+    /// Load into this new SQLite file and keep it.
+    pub keep: Option<PathBuf>,
+    /// Query this SQLite file without loading.
+    pub reuse: Option<PathBuf>,
+    /// The search window.
+    pub window: SearchWindow,
 }
 
 /// Options from the command line (the database only from `--database-url`).
@@ -53,6 +64,12 @@ pub fn options(cli: &Cli, args: &SearchBenchArgs) -> SearchOptions {
         batch: args.batch.clamp(1, 50_000),
         rounds: args.rounds.clamp(1, 1000),
         seed: args.seed,
+        keep: args.keep.clone(),
+        reuse: args.reuse.clone(),
+        window: SearchWindow::new(
+            args.window_rank.unwrap_or(SearchWindow::DEFAULT.rank),
+            args.window_scan.unwrap_or(SearchWindow::DEFAULT.scan),
+        ),
     }
 }
 
@@ -91,6 +108,8 @@ pub struct ScopeFigures {
     pub list: Latencies,
     /// Hits over all searches (first pages).
     pub hits: usize,
+    /// Searches whose page said not every match was ranked.
+    pub bounded: usize,
 }
 
 /// The outcome of a run.
@@ -116,11 +135,16 @@ impl SearchReport {
 
     /// The rows of the results table.
     pub fn markdown(&self) -> String {
-        let rate = self.orders as f64 / self.load.as_secs_f64().max(1e-9);
+        // A reused file was loaded by an earlier run: no rate of this one.
+        let rate = if self.load.is_zero() {
+            "reused".to_owned()
+        } else {
+            format!("{:.0}", self.orders as f64 / self.load.as_secs_f64())
+        };
         let mut out = String::from(Self::HEADER);
         for (scope, f) in [("province", &self.province), ("county", &self.county)] {
             out.push_str(&format!(
-                "\n| {} | {} | {:.0} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} |",
+                "\n| {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} |",
                 self.backend,
                 self.orders,
                 rate,
@@ -162,39 +186,73 @@ fn queries() -> Vec<String> {
     q
 }
 
-/// Runs the benchmark and removes its store afterwards.
+/// Runs the benchmark and removes its store afterwards (unless `--keep` or `--reuse`).
 pub async fn search(opts: SearchOptions) -> anyhow::Result<SearchReport> {
+    let kept = opts.reuse.as_ref().or(opts.keep.as_ref());
+    if let Some(path) = kept {
+        anyhow::ensure!(
+            opts.database_url.is_none(),
+            "--keep and --reuse take a SQLite file; leave out --database-url"
+        );
+        if opts.reuse.is_some() {
+            anyhow::ensure!(path.exists(), "{} does not exist", path.display());
+        } else {
+            anyhow::ensure!(
+                !path.exists(),
+                "{} exists already: --keep loads into a new file (query it with --reuse)",
+                path.display()
+            );
+        }
+        let store = crate::db::open_migrated(&Database::Sqlite(path.clone())).await?;
+        let report = run_on(store, &opts).await;
+        eprintln!(
+            "bench: SQLite file {} holds {:.2} GB (with its WAL)",
+            path.display(),
+            file_bytes(path) as f64 / 1e9
+        );
+        return report;
+    }
     let (store, scratch) = fresh_store(opts.database_url.as_ref()).await?;
     let result = run_on(store, &opts).await;
     scratch.remove().await;
     result
 }
 
-async fn run_on(store: Arc<dyn Store>, opts: &SearchOptions) -> anyhow::Result<SearchReport> {
-    let org = demo::create_org(store.as_ref(), &Actor::System("bench")).await?;
+/// The size of a SQLite file with its `-wal` file.
+fn file_bytes(path: &std::path::Path) -> u64 {
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    [path.to_path_buf(), wal]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Creates the demo org and loads the generated orders; the province and the units.
+async fn load(
+    store: &dyn Store,
+    opts: &SearchOptions,
+) -> anyhow::Result<(OrgPath, Vec<(i64, OrgPath, OrgLevel)>, usize, Duration)> {
+    let org = demo::create_org(store, &Actor::System("bench")).await?;
     let province = org
         .units
         .get(demo::PROVINCE_CODE)
         .context("demo province missing")?
         .path
         .clone();
-    let mut units: Vec<(i64, OrgPath)> = org
+    let units: Vec<(i64, OrgPath, OrgLevel)> = org
         .units
         .values()
-        .filter(|u| matches!(u.level, OrgLevel::County | OrgLevel::Station))
-        .map(|u| (u.id.0, u.path.clone()))
+        .map(|u| (u.id.0, u.path.clone(), u.level))
         .collect();
-    units.sort();
-    let mut counties: Vec<(i64, OrgPath)> = org
-        .units
-        .values()
-        .filter(|u| u.level == OrgLevel::County)
-        .map(|u| (u.id.0, u.path.clone()))
+    let mut targets: Vec<(i64, OrgPath)> = units
+        .iter()
+        .filter(|u| matches!(u.2, OrgLevel::County | OrgLevel::Station))
+        .map(|u| (u.0, u.1.clone()))
         .collect();
-    counties.sort();
-    let county = counties.first().map(|c| c.1.clone()).context("no county")?;
-    let units = units.into_iter().map(|(_, p)| p).collect();
-    let mut generator = OrderGenerator::new(opts.seed, &province, units, instant())?;
+    targets.sort();
+    let targets = targets.into_iter().map(|(_, p)| p).collect();
+    let mut generator = OrderGenerator::new(opts.seed, &province, targets, instant())?;
 
     eprintln!("bench: generating and loading {} orders…", opts.orders);
     let started = Instant::now();
@@ -205,46 +263,106 @@ async fn run_on(store: Arc<dyn Store>, opts: &SearchOptions) -> anyhow::Result<S
         store.load_orders(&batch).await.context("load_orders")?;
         loaded += batch.len();
         if Instant::now() >= next_report {
-            eprintln!("bench: {loaded} orders loaded");
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "bench: {loaded} orders loaded ({:.0}/s)",
+                loaded as f64 / secs.max(1e-9)
+            );
             next_report += Duration::from_secs(10);
         }
     }
-    let load = started.elapsed();
+    let took = started.elapsed();
     eprintln!(
         "bench: loaded {loaded} orders in {:.1}s",
-        load.as_secs_f64()
+        took.as_secs_f64()
     );
+    Ok((province, units, loaded, took))
+}
+
+/// The demo province and its units in a store loaded before.
+async fn existing(store: &dyn Store) -> anyhow::Result<(OrgPath, Vec<(i64, OrgPath, OrgLevel)>)> {
+    let code = kefu_domain::org::OrgCode::parse(demo::PROVINCE_CODE)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let province = store
+        .get_org_unit_by_code(&code)
+        .await?
+        .context("the store holds no demo province: load it with --keep first")?;
+    let units = store
+        .list_org_units(&province.path)
+        .await?
+        .into_iter()
+        .map(|u| (u.id.0, u.path, u.level))
+        .collect();
+    Ok((province.path, units))
+}
+
+async fn run_on(store: Arc<dyn Store>, opts: &SearchOptions) -> anyhow::Result<SearchReport> {
+    let (province, units, loaded, load_time) = if opts.reuse.is_some() {
+        let (province, units) = existing(store.as_ref()).await?;
+        let n = usize::try_from(store.count_orders().await?).unwrap_or(usize::MAX);
+        eprintln!("bench: reusing {n} orders");
+        (province, units, n, Duration::ZERO)
+    } else {
+        load(store.as_ref(), opts).await?
+    };
+    let mut counties: Vec<(i64, OrgPath)> = units
+        .iter()
+        .filter(|u| u.2 == OrgLevel::County)
+        .map(|u| (u.0, u.1.clone()))
+        .collect();
+    counties.sort();
+    let county = counties.first().map(|c| c.1.clone()).context("no county")?;
 
     let segmenter = store.segmenter();
-    let queries: Vec<Vec<String>> = queries()
-        .iter()
-        .map(|q| segmenter.query_terms(q))
-        .filter(|t| !t.is_empty())
+    let queries: Vec<(String, Vec<String>)> = queries()
+        .into_iter()
+        .map(|q| {
+            let terms = segmenter.query_terms(&q);
+            (q, terms)
+        })
+        .filter(|(_, t)| !t.is_empty())
         .collect();
     let mut province_figures = ScopeFigures::default();
     let mut county_figures = ScopeFigures::default();
+    let mut slowest: HashMap<String, Duration> = HashMap::new();
     let filter = OrderFilter::default();
-    let page = SearchPageRequest::new(0, 20);
+    let page = SearchPageRequest::new(0, 20).with_window(opts.window);
     let list_page = PageRequest {
         after: None,
         limit: 20,
     };
     for _ in 0..opts.rounds {
-        for terms in &queries {
+        for (query, terms) in &queries {
             for (scope, figures) in [
                 (&province, &mut province_figures),
                 (&county, &mut county_figures),
             ] {
                 let t = Instant::now();
                 let found = store.search_orders(terms, &filter, scope, page).await?;
-                figures.search.push(t.elapsed());
+                let took = t.elapsed();
+                figures.search.push(took);
                 figures.hits += found.hits.len();
+                figures.bounded += usize::from(found.bound.is_some());
+                let worst = slowest.entry(query.clone()).or_default();
+                *worst = (*worst).max(took);
                 let t = Instant::now();
                 store.list_orders(&filter, scope, list_page).await?;
                 figures.list.push(t.elapsed());
             }
         }
     }
+    let mut worst: Vec<(String, Duration)> = slowest.into_iter().collect();
+    worst.sort_by_key(|w| std::cmp::Reverse(w.1));
+    for (q, d) in worst.iter().take(5) {
+        eprintln!(
+            "bench: slowest query {q}: {:.1} ms",
+            d.as_secs_f64() * 1000.0
+        );
+    }
+    eprintln!(
+        "bench: window {} ranked / {} scanned; bounded pages: province {}, county {}",
+        opts.window.rank, opts.window.scan, province_figures.bounded, county_figures.bounded
+    );
     province_figures.search = province_figures.search.sorted();
     province_figures.list = province_figures.list.sorted();
     county_figures.search = county_figures.search.sorted();
@@ -252,7 +370,7 @@ async fn run_on(store: Arc<dyn Store>, opts: &SearchOptions) -> anyhow::Result<S
     Ok(SearchReport {
         backend: store.backend(),
         orders: loaded,
-        load,
+        load: load_time,
         queries: queries.len(),
         province: province_figures,
         county: county_figures,

@@ -130,7 +130,11 @@ pub async fn load_customers(
         let n = batch.len();
         let ids = match load.as_mut() {
             Some(l) => l.insert(batch.clone(), &actor, Utc::now()).await,
-            None => store.create_customers(batch.clone(), &actor, Utc::now()).await,
+            None => {
+                store
+                    .create_customers(batch.clone(), &actor, Utc::now())
+                    .await
+            }
         };
         let ids = match ids {
             Ok(ids) => ids,
