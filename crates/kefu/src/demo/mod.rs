@@ -37,6 +37,9 @@ pub const DEFAULT_SEED: u64 = 95598;
 pub const DEFAULT_CUSTOMERS: usize = 3_000;
 /// The most customers one `create_customers` call carries.
 pub const BATCH_SIZE: usize = 1_000;
+/// Customers per batch of an initial load: each batch is a commit (an fsync) on SQLite, and the
+/// indexes are only built at the end, so bigger batches cost memory only.
+const INITIAL_LOAD_BATCH: usize = 20_000;
 /// The largest demo the generator is asked for (province scale).
 pub const MAX_CUSTOMERS: usize = 50_000_000;
 
@@ -113,11 +116,16 @@ pub async fn load_customers(
     } else {
         None
     };
+    let batch_size = if load.is_some() {
+        INITIAL_LOAD_BATCH
+    } else {
+        BATCH_SIZE
+    };
     let mut stored = 0;
     loop {
         let batch = generator
             .by_ref()
-            .take(BATCH_SIZE)
+            .take(batch_size)
             .map(|input| validate(&input, today))
             .collect::<anyhow::Result<Vec<_>>>();
         let batch = match batch {
