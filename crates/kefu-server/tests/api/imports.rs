@@ -19,9 +19,14 @@ fn row(account: &str, name: &str, id_number: &str, unit: &str) -> String {
 }
 
 async fn upload(t: &TestApp, who: &Auth, file: &str) -> crate::helpers::Resp {
+    upload_with(t, who, file, "file_name=%E5%AE%A2%E6%88%B7.csv").await
+}
+
+/// Uploads `file` with the query string `query`.
+async fn upload_with(t: &TestApp, who: &Auth, file: &str, query: &str) -> crate::helpers::Resp {
     t.send_raw(
         Method::POST,
-        "/api/v1/imports/customers?file_name=%E5%AE%A2%E6%88%B7.csv",
+        &format!("/api/v1/imports/customers?{query}"),
         who,
         Some(file),
         "text/csv",
@@ -300,17 +305,6 @@ async fn a_restarted_server_shows_an_unfinished_job_as_interrupted(b: Backend) {
         .await;
     assert_eq!(r.body["state"], "interrupted", "{}", r.text);
     assert_eq!(r.body["finished"], true);
-}
-
-async fn upload_with(t: &TestApp, who: &Auth, file: &str, query: &str) -> crate::helpers::Resp {
-    t.send_raw(
-        Method::POST,
-        &format!("/api/v1/imports/customers?file_name=a.csv&{query}"),
-        who,
-        Some(file),
-        "text/csv",
-    )
-    .await
 }
 
 async fn all_or_nothing_stores_no_row_of_a_file_with_a_bad_row(b: Backend) {
