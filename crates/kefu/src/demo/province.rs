@@ -25,7 +25,6 @@ use super::{CustomerGenerator, billing_file, org};
 /// The most customers an order generator draws its callers from (a uniform sample beyond).
 pub const MAX_CALLERS: usize = 200_000;
 /// Customers per `upsert_customers` call.
-const CUSTOMER_BATCH: usize = 5_000;
 /// Orders per `load_orders` call.
 const ORDER_BATCH: usize = 2_000;
 /// The most orders a demo may hold.
@@ -153,39 +152,32 @@ pub async fn load(
         .path
         .clone();
     let today = now.date_naive();
-    let mut generator =
-        CustomerGenerator::new(opts.seed, opts.customers, today, created.unit_ids());
     let mut callers = Callers::new(opts.seed);
     let mut customers = 0;
     let mut next_report = Instant::now();
-    loop {
-        let batch = generator
-            .by_ref()
-            .take(CUSTOMER_BATCH)
-            .map(|input| super::validate(&input, today))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        if batch.is_empty() {
-            break;
-        }
-        let outcomes = store
-            .upsert_customers(batch.clone(), &actor, Utc::now())
-            .await
-            .context("storing demo customers")?;
-        for (record, outcome) in batch.iter().zip(outcomes) {
-            if let kefu_store::UpsertOutcome::Created(id) = outcome {
-                let unit = paths
-                    .get(&record.supply_unit_id.0)
-                    .cloned()
-                    .unwrap_or_else(|| province.clone());
-                callers.offer(record, id, unit);
+    // The customers go in as a province's first import does (indexes built once at the end).
+    super::load_customers(
+        store,
+        &created,
+        super::DemoOptions {
+            seed: opts.seed,
+            customers: opts.customers,
+        },
+        today,
+        |record, id| {
+            let unit = paths
+                .get(&record.supply_unit_id.0)
+                .cloned()
+                .unwrap_or_else(|| province.clone());
+            callers.offer(record, id, unit);
+            customers += 1;
+            if Instant::now() >= next_report {
+                eprintln!("demo: {customers} customers stored");
+                next_report = Instant::now() + std::time::Duration::from_secs(10);
             }
-        }
-        customers += batch.len();
-        if Instant::now() >= next_report {
-            eprintln!("demo: {customers} customers stored");
-            next_report = Instant::now() + std::time::Duration::from_secs(10);
-        }
-    }
+        },
+    )
+    .await?;
     let units = order_units(created.units.values().map(|u| (u.level, u.path.clone())));
     let (orders, events) = if opts.orders == 0 {
         (0, 0)
