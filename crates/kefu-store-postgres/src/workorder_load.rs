@@ -274,6 +274,17 @@ async fn insert_repeats(
 
 #[async_trait]
 impl WorkOrderLoadStore for PgStore {
+    async fn begin_bulk_orders(&self) -> Result<bool, StoreError> {
+        // Nothing set aside: a PostgreSQL load spans many transactions, and indexes dropped
+        // in one would stay dropped after a crash (no marker and repair as on SQLite); its
+        // loads are server-bound at ~4 400 orders/s either way (BENCHMARKS.md).
+        Ok(false)
+    }
+
+    async fn finish_bulk_orders(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn load_orders(&self, orders: &[LoadedOrder]) -> Result<Vec<i64>, StoreError> {
         if orders.is_empty() {
             return Ok(Vec::new());

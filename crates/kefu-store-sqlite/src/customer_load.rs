@@ -1,6 +1,6 @@
 //! The initial load of an empty customer archive on SQLite (issue 6, the province's first
 //! import). At the start, one transaction drops the secondary indexes of the customer tables
-//! and records their `CREATE INDEX` text in `customer_load_pending` (migration 0013); batches
+//! and records their `CREATE INDEX` text in `load_pending_indexes` (migration 0013); batches
 //! are then committed one by one, in id order (appends only), without per-row foreign-key
 //! checks; `finish` re-creates each index with one sorted build, checks the references by
 //! range and deletes the marker, in one transaction. Inserting 10 million rows into six
@@ -61,7 +61,7 @@ pub(crate) struct SqliteInitialLoad {
     stored: u64,
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<(), StoreError> {
+pub(crate) async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<(), StoreError> {
     // Safe: every statement here is ours or read back from sqlite_master.
     sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
         .execute(conn)
@@ -98,22 +98,7 @@ pub(crate) async fn begin(store: &SqliteStore) -> Result<Option<Box<dyn InitialL
         .map(|t| format!("'{t}'"))
         .collect::<Vec<_>>()
         .join(", ");
-    let indexes: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-         AND tbl_name IN ({tables}) ORDER BY name"
-    )))
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    for (name, sql) in &indexes {
-        sqlx::query("INSERT OR REPLACE INTO customer_load_pending (name, sql) VALUES (?, ?)")
-            .bind(name)
-            .bind(sql)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-        exec(&mut conn, &format!("DROP INDEX \"{name}\"")).await?;
-    }
+    set_indexes_aside(&mut conn, &format!("tbl_name IN ({tables})")).await?;
     let units: Vec<(i64, String)> = sqlx::query_as("SELECT id, path FROM org_units")
         .fetch_all(&mut *conn)
         .await
@@ -124,6 +109,34 @@ pub(crate) async fn begin(store: &SqliteStore) -> Result<Option<Box<dyn InitialL
         units: units.into_iter().collect(),
         stored: 0,
     })))
+}
+
+/// Inside the caller's write transaction: drops the named indexes (those with SQL text:
+/// primary keys and UNIQUE constraints, `sqlite_autoindex_*`, stay) of the tables `tables`
+/// selects (a condition on `sqlite_master`), recording each in `load_pending_indexes` for
+/// `rebuild_in`. Returns how many.
+pub(crate) async fn set_indexes_aside(
+    conn: &mut SqliteConnection,
+    tables: &str,
+) -> Result<usize, StoreError> {
+    // Safe: the condition is ours.
+    let indexes: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+         AND {tables} ORDER BY name"
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    for (name, sql) in &indexes {
+        sqlx::query("INSERT OR REPLACE INTO load_pending_indexes (name, sql) VALUES (?, ?)")
+            .bind(name)
+            .bind(sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+        exec(conn, &format!("DROP INDEX \"{name}\"")).await?;
+    }
+    Ok(indexes.len())
 }
 
 /// `CREATE INDEX name …` as `CREATE INDEX IF NOT EXISTS name …`: a repair at store open may
@@ -140,9 +153,9 @@ fn if_not_exists(sql: &str) -> String {
 /// Inside the caller's write transaction: re-creates every index still pending, checks that
 /// the customer tables' references are in range, and deletes the marker rows. Returns how
 /// many indexes were built.
-async fn rebuild_in(conn: &mut SqliteConnection) -> Result<usize, StoreError> {
+pub(crate) async fn rebuild_in(conn: &mut SqliteConnection) -> Result<usize, StoreError> {
     let pending: Vec<(String, String)> =
-        sqlx::query_as("SELECT name, sql FROM customer_load_pending ORDER BY name")
+        sqlx::query_as("SELECT name, sql FROM load_pending_indexes ORDER BY name")
             .fetch_all(&mut *conn)
             .await
             .map_err(db)?;
@@ -168,14 +181,15 @@ async fn rebuild_in(conn: &mut SqliteConnection) -> Result<usize, StoreError> {
             )));
         }
     }
-    exec(conn, "DELETE FROM customer_load_pending").await?;
+    exec(conn, "DELETE FROM load_pending_indexes").await?;
     Ok(pending.len())
 }
 
-/// Rebuilds the indexes a crashed initial load left aside (run by `migrate`). Nothing to do,
+/// Rebuilds the indexes a crashed initial load (of customers, or a bulk load of work orders)
+/// left aside (run by `migrate`). Nothing to do,
 /// and one cheap query, on every other open.
 pub(crate) async fn repair(pool: &SqlitePool) -> Result<(), StoreError> {
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customer_load_pending")
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM load_pending_indexes")
         .fetch_one(pool)
         .await
         .map_err(db)?;
@@ -184,7 +198,7 @@ pub(crate) async fn repair(pool: &SqlitePool) -> Result<(), StoreError> {
     }
     tracing::warn!(
         indexes = pending,
-        "an initial customer load was interrupted: rebuilding the customer indexes"
+        "a bulk load was interrupted: rebuilding the indexes it set aside"
     );
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
     rebuild_in(&mut tx).await?;

@@ -30,9 +30,9 @@ const LARGE_BATCH: usize = 10_000;
 /// Page cache of a large batch: the customer indexes take inserts in random key order, and a
 /// transaction whose dirty pages outgrow the cache spills them to the WAL and writes them again
 /// later, which halved import speed at 50 000 rows per batch.
-const BULK_CACHE_KIB: u32 = 512 * 1024;
+pub(crate) const BULK_CACHE_KIB: u32 = 512 * 1024;
 
-async fn set_cache(conn: &mut SqliteConnection, kib: u32) -> Result<(), StoreError> {
+pub(crate) async fn set_cache(conn: &mut SqliteConnection, kib: u32) -> Result<(), StoreError> {
     // Safe: the value is a number of ours.
     sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{kib}")))
         .execute(&mut *conn)

@@ -48,6 +48,8 @@ use sqlx::{Sqlite, Transaction};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Page cache per connection, in KiB.
 pub(crate) const CACHE_KIB: u32 = 32 * 1024;
+/// The page size of a new database file, in bytes.
+const PAGE_SIZE: u32 = 8192;
 /// Connections in the pool (WAL lets readers run beside the one writer).
 const MAX_CONNECTIONS: u32 = 8;
 
@@ -61,6 +63,10 @@ pub struct SqliteStore {
     tokens: Arc<kefu_store::TokenCache>,
     /// The segmenter of the search index (`search`), shared by clones.
     text: Arc<kefu_text::SharedSegmenter>,
+    /// Bulk order loads write one at a time, queued here rather than on SQLite's lock: a
+    /// connection polling for the write lock holds a WAL read mark, which keeps the WAL from
+    /// starting over (two loads in flight grew it to 45 GB over 2 million orders).
+    loads: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -88,6 +94,9 @@ impl SqliteStore {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
+            // Takes effect only when the file is created (a WAL database keeps its size). An
+            // order row is 1–1.5 KB: 4 KB pages left a quarter of the order table unused.
+            .page_size(PAGE_SIZE)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: every COMMIT reaches the disk before it returns, so an acknowledged write
             // (an appeal the agent has read a number for) survives a power cut, not only a
@@ -121,6 +130,7 @@ impl SqliteStore {
             intakes: Arc::new(IntakeQueue::new(writer)),
             tokens: Arc::default(),
             text: Arc::default(),
+            loads: Arc::default(),
         })
     }
 

@@ -1,8 +1,9 @@
 //! SQLite-only checks of the initial load (issue 6): the indexes it sets aside are all back,
 //! exactly as the migrations made them, when the load finishes, and after a crash once the
-//! store is opened again; the pool's connections keep checking foreign keys.
+//! store is opened again; the pool's connections keep checking foreign keys. The same for the
+//! work-order indexes a bulk order load sets aside.
 
-use kefu_store::{CustomerImportStore, CustomerStore, Store};
+use kefu_store::{CustomerImportStore, CustomerStore, Store, WorkOrderLoadStore};
 use kefu_store_sqlite::SqliteStore;
 use kefu_store_sqlite::testing::fresh_store;
 use kefu_store_tests::fixtures::{SYSTEM, customer, t0, tree};
@@ -67,14 +68,14 @@ async fn indexes_left_aside_by_a_crashed_load_are_rebuilt_at_the_next_open() {
     // A crash: the load never finishes, its committed batch stays.
     drop(load);
     assert_ne!(indexes(&store).await, before, "the indexes are still aside");
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customer_load_pending")
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM load_pending_indexes")
         .fetch_one(store.pool())
         .await
         .expect("marker");
     assert!(pending > 0);
     store.migrate().await.expect("the next open migrates");
     assert_eq!(indexes(&store).await, before);
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customer_load_pending")
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM load_pending_indexes")
         .fetch_one(store.pool())
         .await
         .expect("marker");
@@ -85,4 +86,33 @@ async fn indexes_left_aside_by_a_crashed_load_are_rebuilt_at_the_next_open() {
         .await
         .expect("pragma");
     assert_eq!(fk, vec![1], "pool connections still check foreign keys");
+}
+
+#[tokio::test]
+async fn a_bulk_order_load_sets_the_order_indexes_aside_and_puts_them_back() {
+    let store = fresh_store().await;
+    let before = indexes(&store).await;
+    assert!(before.iter().any(|(n, _)| n == "work_orders_customer"));
+    assert!(store.begin_bulk_orders().await.expect("begin"), "empty");
+    let during = indexes(&store).await;
+    assert!(!during.iter().any(|(n, _)| n == "work_orders_customer"));
+    assert!(
+        during
+            .iter()
+            .any(|(n, _)| n == "sqlite_autoindex_work_orders_1"),
+        "the unique order number stays: {during:?}"
+    );
+    store.finish_bulk_orders().await.expect("finish");
+    assert_eq!(indexes(&store).await, before);
+}
+
+#[tokio::test]
+async fn order_indexes_left_aside_by_a_crash_are_rebuilt_at_the_next_open() {
+    let store = fresh_store().await;
+    let before = indexes(&store).await;
+    assert!(store.begin_bulk_orders().await.expect("begin"));
+    // A crash: the load never finishes.
+    assert_ne!(indexes(&store).await, before);
+    store.migrate().await.expect("the next open migrates");
+    assert_eq!(indexes(&store).await, before);
 }

@@ -35,9 +35,14 @@ async fn open_creates_the_file_and_its_directory_and_migrates_from_zero() {
     assert!(path.exists());
     assert_eq!(store.schema_version().await.expect("version"), 0);
     let report = store.migrate().await.expect("migrate");
-    assert_eq!(report.applied, (1..=13).collect::<Vec<i64>>());
-    assert_eq!(report.version, 13);
-    assert_eq!(report.supported, 13);
+    assert_eq!(report.applied, (1..=14).collect::<Vec<i64>>());
+    assert_eq!(report.version, 14);
+    assert_eq!(report.supported, 14);
+    let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(store.pool())
+        .await
+        .expect("pragma");
+    assert_eq!(page, 8192, "new files get 8 KiB pages");
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(store.pool())
         .await

@@ -139,6 +139,7 @@ macro_rules! store_tests {
             loaded_orders_read_back_equal,
             intake_after_a_load_gets_the_next_number,
             bad_load_writes_nothing,
+            a_bulk_load_ends_with_a_store_like_any_other,
             portal_account_is_made_once_at_the_top_unit_and_cannot_sign_in,
             a_code_is_accepted_once_and_only_the_last_one_counts,
             a_code_dies_after_its_tries_or_its_lifetime,

@@ -188,3 +188,67 @@ pub async fn bad_load_writes_nothing(store: &dyn Store) {
     let next = take(store, &c, complaint(&t), t0()).await.order.number;
     assert_eq!(next, number(2));
 }
+
+/// A bulk load (`begin_bulk_orders` … `finish_bulk_orders`) leaves a store that lists, finds
+/// and refuses exactly as one loaded call by call; a store holding orders sets nothing aside.
+pub async fn a_bulk_load_ends_with_a_store_like_any_other(store: &dyn Store) {
+    let t = tree(store).await;
+    let c = cast(&t);
+    store.begin_bulk_orders().await.expect("begin");
+    let first = plain(&t, &c, 1);
+    let dispatched = built(
+        complaint(&t),
+        2,
+        &c,
+        at(-50),
+        vec![(dispatch_a(&t), &c.dispatcher)],
+    );
+    store
+        .load_orders(std::slice::from_ref(&first))
+        .await
+        .expect("first batch");
+    store
+        .load_orders(std::slice::from_ref(&dispatched))
+        .await
+        .expect("second batch");
+    // The unique number is checked while indexes are aside.
+    let again = store.load_orders(&[plain(&t, &c, 1)]).await;
+    assert!(
+        matches!(
+            again,
+            Err(StoreError::Duplicate {
+                field: "number",
+                ..
+            })
+        ),
+        "{again:?}"
+    );
+    store.finish_bulk_orders().await.expect("finish");
+    store
+        .finish_bulk_orders()
+        .await
+        .expect("finishing twice does nothing");
+    for o in [&first, &dispatched] {
+        let read = read(store, &t, &o.order.number).await.expect("stored");
+        assert_eq!(read.order, o.order);
+    }
+    let in_county = store
+        .list_orders(
+            &OrderFilter::default(),
+            &t.county_a.path,
+            PageRequest::first(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(in_county.items.len(), 2, "both orders are county A's");
+    let next = take(store, &c, complaint(&t), at(1)).await;
+    assert_eq!(
+        next.order.number,
+        number(3),
+        "intake continues the day's numbers"
+    );
+    assert!(
+        !store.begin_bulk_orders().await.expect("begin again"),
+        "orders are stored: nothing is set aside"
+    );
+}

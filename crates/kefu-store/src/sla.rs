@@ -85,7 +85,8 @@ pub fn encode_tracked(tracked: &[Tracked]) -> String {
         tracked
             .iter()
             .map(|t| {
-                json!({
+                // Unset instants and levels are left out: `decode_tracked` reads them as unset.
+                crate::workorder_codec::compact(json!({
                     "kind": t.kind.code(),
                     "limit": t.limit.code(),
                     "start": t.start.timestamp_millis(),
@@ -93,7 +94,7 @@ pub fn encode_tracked(tracked: &[Tracked]) -> String {
                     "due_at": ms(t.due_at),
                     "escalate_at": ms(t.escalate_at),
                     "raised": t.raised.map(|r| r.code()),
-                })
+                }))
             })
             .collect(),
     )

@@ -282,3 +282,112 @@ fn the_fingerprint_covers_the_clients_content_not_what_the_store_assigns() {
     other.channel = Channel::Web;
     assert_ne!(intake_fingerprint(&other), fp);
 }
+
+/// An intake with nothing optional set.
+fn plain() -> Intake {
+    Intake {
+        major: None,
+        repeat_of: Vec::new(),
+        idempotency_key: None,
+        ..opened()
+    }
+}
+
+#[test]
+fn a_fresh_order_is_stored_without_its_unset_fields_and_reads_back_whole() {
+    let order = replay(&[event(
+        1,
+        None,
+        State::PendingDispatch,
+        EventKind::Opened(Box::new(plain())),
+    )])
+    .expect("opened");
+    let stored = encode_order(&order);
+    for absent in [
+        "\"host\"",
+        "\"returns\"",
+        "\"reply\"",
+        "\"chase_count\"",
+        "\"archived_at\"",
+        "null",
+        "[]",
+    ] {
+        assert!(!stored.contains(absent), "{absent} stored in {stored}");
+    }
+    assert_eq!(decode_order(&stored), Ok(order.clone()));
+}
+
+#[test]
+fn snapshots_written_with_every_key_still_read() {
+    let order = replay(&[event(
+        1,
+        None,
+        State::PendingDispatch,
+        EventKind::Opened(Box::new(plain())),
+    )])
+    .expect("opened");
+    // The layout written before unset fields were left out: every key, nulls and zeros.
+    let mut full: serde_json::Value = serde_json::from_str(&encode_order(&order)).expect("json");
+    let map = full.as_object_mut().expect("object");
+    for key in [
+        "major",
+        "idempotency_key",
+        "host",
+        "dispatcher",
+        "handler",
+        "reply",
+        "replied_by",
+        "visit",
+        "archived_at",
+        "dispatched_at",
+        "contacted_at",
+        "arrived_at",
+        "reviewed_at",
+        "customer_rating",
+    ] {
+        map.entry(key).or_insert(serde_json::Value::Null);
+    }
+    for key in [
+        "repeat_of",
+        "assisting",
+        "returns",
+        "supervisions",
+        "send_backs",
+        "suspensions",
+    ] {
+        map.entry(key).or_insert(serde_json::json!([]));
+    }
+    for key in [
+        "chase_count",
+        "visit_attempts",
+        "reopen_count",
+        "contact_count",
+    ] {
+        map.entry(key).or_insert(serde_json::json!(0));
+    }
+    assert_eq!(decode_order(&full.to_string()), Ok(order));
+    let intake = event(
+        1,
+        None,
+        State::PendingDispatch,
+        EventKind::Opened(Box::new(plain())),
+    );
+    let mut payload: serde_json::Value =
+        serde_json::from_str(&encode_event(&intake).payload).expect("json");
+    let map = payload.as_object_mut().expect("object");
+    for key in ["major", "idempotency_key"] {
+        map.entry(key).or_insert(serde_json::Value::Null);
+    }
+    map.entry("repeat_of").or_insert(serde_json::json!([]));
+    let payload = payload.to_string();
+    let row = EventRow {
+        version: 1,
+        at: intake.at,
+        actor: intake.actor.0,
+        from: None,
+        to: State::PendingDispatch.code(),
+        kind: "opened",
+        payload: &payload,
+    };
+    assert_eq!(decode_event(row), Ok(intake));
+}

@@ -39,6 +39,17 @@ pub struct LoadedOrder {
 pub trait WorkOrderLoadStore: Send + Sync {
     /// Loads `orders` in one transaction (see the module doc); their row ids, in input order.
     async fn load_orders(&self, orders: &[LoadedOrder]) -> Result<Vec<i64>, StoreError>;
+
+    /// Before a long series of `load_orders` into an empty order table (the old system's
+    /// history, the demo, the search benchmark): sets the table's secondary indexes aside
+    /// where the store gains by it, so rows are appended instead of inserted into randomly
+    /// keyed indexes; unique indexes stay, so numbers and keys are still checked. Returns
+    /// whether it did (never when orders are stored). Lists are slow until
+    /// `finish_bulk_orders`; a crash in between is repaired when the store is next opened.
+    async fn begin_bulk_orders(&self) -> Result<bool, StoreError>;
+
+    /// Rebuilds what `begin_bulk_orders` set aside (nothing when it set nothing aside).
+    async fn finish_bulk_orders(&self) -> Result<(), StoreError>;
 }
 
 /// The checks every store makes before writing: each timeline replays to its order and no

@@ -28,6 +28,9 @@ use crate::demo;
 
 /// Orders of `--quick`.
 pub const QUICK_ORDERS: usize = 100_000;
+/// Intakes per day of a generated run (30 M orders span two years, as in a province); runs of
+/// fewer than two weeks' worth still span `sweep_gen::SPAN`.
+const ORDERS_PER_DAY: usize = 41_100;
 /// The most orders a run may generate.
 pub const MAX_ORDERS: usize = 50_000_000;
 
@@ -230,10 +233,10 @@ fn file_bytes(path: &std::path::Path) -> u64 {
 
 /// Creates the demo org and loads the generated orders; the province and the units.
 async fn load(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     opts: &SearchOptions,
 ) -> anyhow::Result<(OrgPath, Vec<(i64, OrgPath, OrgLevel)>, usize, Duration)> {
-    let org = demo::create_org(store, &Actor::System("bench")).await?;
+    let org = demo::create_org(store.as_ref(), &Actor::System("bench")).await?;
     let province = org
         .units
         .get(demo::PROVINCE_CODE)
@@ -252,16 +255,58 @@ async fn load(
         .collect();
     targets.sort();
     let targets = targets.into_iter().map(|(_, p)| p).collect();
-    let mut generator = OrderGenerator::new(opts.seed, &province, targets, instant())?;
+    let days = opts.orders.div_ceil(ORDERS_PER_DAY);
+    let span = chrono::Duration::days(i64::try_from(days).unwrap_or(i64::MAX / 86_400_000))
+        .max(super::sweep_gen::SPAN);
+    let mut generator =
+        OrderGenerator::new(opts.seed, &province, targets, instant())?.with_span(span);
 
-    eprintln!("bench: generating and loading {} orders…", opts.orders);
+    eprintln!(
+        "bench: generating and loading {} orders over {} days…",
+        opts.orders,
+        span.num_days()
+    );
     let started = Instant::now();
+    let aside = store.begin_bulk_orders().await?;
+    // The next batch is generated on its own thread while the store writes the last one: the
+    // generator (the domain's open/apply, deadlines) costs about as much as the writes.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    let (total, size) = (opts.orders, opts.batch);
+    let producer = std::thread::spawn(move || {
+        let mut made = 0;
+        while made < total {
+            let batch = generator.batch(size.min(total - made));
+            let stop = batch.is_err();
+            made += batch.as_ref().map_or(0, Vec::len);
+            if tx.blocking_send(batch).is_err() || stop {
+                break;
+            }
+        }
+    });
+    // Two calls in flight: one encodes and segments its batch (outside the store's write lock)
+    // while the other writes.
+    let mut writing = tokio::task::JoinSet::new();
     let mut loaded = 0;
     let mut next_report = Instant::now() + Duration::from_secs(10);
-    while loaded < opts.orders {
-        let batch = generator.batch(opts.batch.min(opts.orders - loaded))?;
-        store.load_orders(&batch).await.context("load_orders")?;
-        loaded += batch.len();
+    loop {
+        let batch = if writing.len() < 2 {
+            rx.recv().await.transpose()?
+        } else {
+            None
+        };
+        match batch {
+            Some(batch) => {
+                let store = Arc::clone(store);
+                writing.spawn(async move { store.load_orders(&batch).await.map(|ids| ids.len()) });
+                continue;
+            }
+            None => match writing.join_next().await {
+                Some(done) => {
+                    loaded += done.context("a load task failed")?.context("load_orders")?
+                }
+                None => break,
+            },
+        }
         if Instant::now() >= next_report {
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
@@ -270,6 +315,23 @@ async fn load(
             );
             next_report += Duration::from_secs(10);
         }
+    }
+    producer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the order generator panicked"))?;
+    anyhow::ensure!(
+        loaded == opts.orders,
+        "only {loaded} of {} orders were generated",
+        opts.orders
+    );
+    if aside {
+        let t = Instant::now();
+        eprintln!("bench: rebuilding the order indexes set aside for the load…");
+        store.finish_bulk_orders().await?;
+        eprintln!(
+            "bench: indexes rebuilt in {:.1}s",
+            t.elapsed().as_secs_f64()
+        );
     }
     let took = started.elapsed();
     eprintln!(
@@ -303,7 +365,7 @@ async fn run_on(store: Arc<dyn Store>, opts: &SearchOptions) -> anyhow::Result<S
         eprintln!("bench: reusing {n} orders");
         (province, units, n, Duration::ZERO)
     } else {
-        load(store.as_ref(), opts).await?
+        load(&store, opts).await?
     };
     let mut counties: Vec<(i64, OrgPath)> = units
         .iter()

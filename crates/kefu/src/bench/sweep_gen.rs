@@ -89,6 +89,7 @@ pub struct OrderGenerator {
     dispatcher: ActorCtx,
     handler: Roles,
     made: u64,
+    span: Duration,
 }
 
 fn actor(id: i64, role: Role, unit: &OrgPath) -> anyhow::Result<ActorCtx> {
@@ -139,7 +140,15 @@ impl OrderGenerator {
             dispatcher: actor(2, Role::Dispatcher, province)?,
             handler: Roles::new(vec![Role::Handler]).map_err(|e| anyhow::anyhow!("{e}"))?,
             made: 0,
+            span: SPAN,
         })
+    }
+
+    /// The same stream with intakes spread over `span` before the instant instead of `SPAN`
+    /// (a day holds at most 999 999 order numbers: large runs need more days).
+    pub fn with_span(mut self, span: Duration) -> Self {
+        self.span = span.max(Duration::minutes(2));
+        self
     }
 
     /// The next `n` orders.
@@ -206,7 +215,7 @@ impl OrderGenerator {
     }
 
     fn next_order(&mut self) -> anyhow::Result<LoadedOrder> {
-        let span = SPAN.num_seconds();
+        let span = self.span.num_seconds();
         let opened = self.at - Duration::seconds(self.rng.random_range(60..span));
         let intake = self.intake(opened)?;
         let fingerprint = intake

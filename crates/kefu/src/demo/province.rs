@@ -190,20 +190,31 @@ pub async fn load(
             units,
             now,
         )?;
-        let (mut orders, mut events) = (0, 0);
-        loop {
-            let batch = gen_orders.batch(ORDER_BATCH)?;
-            if batch.is_empty() {
-                break;
+        // Rows are appended with the order indexes set aside (SQLite), rebuilt once at the
+        // end, also after a failed batch.
+        let aside = store.begin_bulk_orders().await?;
+        let loaded = async {
+            let (mut orders, mut events) = (0, 0);
+            loop {
+                let batch = gen_orders.batch(ORDER_BATCH)?;
+                if batch.is_empty() {
+                    break;
+                }
+                events += batch.iter().map(|o| o.events.len()).sum::<usize>();
+                store.load_orders(&batch).await.context("load_orders")?;
+                orders += batch.len();
+                if Instant::now() >= next_report {
+                    eprintln!("demo: {orders} orders stored");
+                    next_report = Instant::now() + std::time::Duration::from_secs(10);
+                }
             }
-            events += batch.iter().map(|o| o.events.len()).sum::<usize>();
-            store.load_orders(&batch).await.context("load_orders")?;
-            orders += batch.len();
-            if Instant::now() >= next_report {
-                eprintln!("demo: {orders} orders stored");
-                next_report = Instant::now() + std::time::Duration::from_secs(10);
-            }
+            Ok::<_, anyhow::Error>((orders, events))
         }
+        .await;
+        if aside {
+            store.finish_bulk_orders().await?;
+        }
+        let (orders, events) = loaded?;
         (orders, events)
     };
     store.after_import().await?;

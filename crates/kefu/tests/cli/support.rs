@@ -26,11 +26,45 @@ fn unique() -> String {
     format!("{}_{n}_{nanos}", std::process::id())
 }
 
-/// A fresh temp directory.
-pub fn temp_dir() -> PathBuf {
+fn new_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kefu-cli-test-{}", unique()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+/// A fresh temp directory, removed with everything in it when dropped (a test run makes
+/// hundreds; left behind, they filled the disk).
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh temp directory.
+pub fn temp_dir() -> TempDir {
+    TempDir(new_dir())
 }
 
 /// Where a test's data lives: its own SQLite directory, or its own PostgreSQL schema.
@@ -41,7 +75,7 @@ pub enum Backend {
 
 impl Backend {
     pub fn sqlite() -> Self {
-        Backend::Sqlite(temp_dir())
+        Backend::Sqlite(new_dir())
     }
 
     pub fn postgres() -> Self {
