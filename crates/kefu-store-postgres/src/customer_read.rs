@@ -112,6 +112,70 @@ macro_rules! find_sql {
     };
 }
 
+/// A look-up query with each found customer's phones, tags and special dates aggregated in
+/// the same statement: the screen-pop is one round trip to the server, not two (it runs on
+/// every call, under a p99 target of 5 ms).
+macro_rules! find_with_children_sql {
+    ($criterion:literal) => {
+        concat!(
+            "SELECT f.*, \
+             ARRAY(SELECT phone FROM customer_phones p WHERE p.customer_id = f.id \
+                   ORDER BY position, phone COLLATE \"C\") AS phones, \
+             ARRAY(SELECT tag FROM customer_tags t WHERE t.customer_id = f.id \
+                   ORDER BY tag COLLATE \"C\") AS tags, \
+             (SELECT json_agg(json_build_array(kind, month, day, year, label) \
+                     ORDER BY position, kind COLLATE \"C\")::text \
+              FROM customer_special_dates d WHERE d.customer_id = f.id) AS dates \
+             FROM (",
+            find_sql!($criterion),
+            ") f ORDER BY f.id"
+        )
+    };
+}
+
+/// One special date as `find_with_children_sql` aggregates it: kind, month, day, year, label.
+type DateTuple = (String, i32, i32, Option<i32>, Option<String>);
+
+/// A found customer row with its children (`find_with_children_sql`).
+#[derive(sqlx::FromRow)]
+struct FoundRow {
+    #[sqlx(flatten)]
+    customer: CustomerRow,
+    phones: Vec<String>,
+    tags: Vec<String>,
+    /// `[[kind, month, day, year, label], …]`, none when the customer has no special date.
+    dates: Option<String>,
+}
+
+impl FoundRow {
+    fn into_domain(self) -> Result<Customer, StoreError> {
+        let id = self.customer.id;
+        let dates: Vec<DateTuple> = match &self.dates {
+            Some(text) => serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+                entity: "customer",
+                id: id.to_string(),
+                reason: format!("special dates: {e}"),
+            })?,
+            None => Vec::new(),
+        };
+        let dates = dates
+            .into_iter()
+            .map(|(kind, month, day, year, label)| {
+                SpecialDateRow {
+                    customer_id: id,
+                    kind,
+                    month,
+                    day,
+                    year,
+                    label,
+                }
+                .into_domain()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.customer.into_domain(self.phones, self.tags, dates)
+    }
+}
+
 pub(crate) async fn find(
     conn: &mut PgConnection,
     lookup: &CustomerLookup,
@@ -121,15 +185,17 @@ pub(crate) async fn find(
 ) -> Result<Page<Customer>, StoreError> {
     let (low, high) = scope_range(scope);
     let query = match lookup {
-        CustomerLookup::All => sqlx::query_as::<_, CustomerRow>(find_sql!("TRUE")),
-        CustomerLookup::Phone(_) => sqlx::query_as(find_sql!(
+        CustomerLookup::All => sqlx::query_as::<_, FoundRow>(find_with_children_sql!("TRUE")),
+        CustomerLookup::Phone(_) => sqlx::query_as(find_with_children_sql!(
             "id IN (SELECT customer_id FROM customer_phones WHERE phone = $6)"
         )),
-        CustomerLookup::Account(_) => sqlx::query_as(find_sql!("account_number = $6")),
-        CustomerLookup::IdNumber(_) => sqlx::query_as(find_sql!("id_number = $6")),
+        CustomerLookup::Account(_) => {
+            sqlx::query_as(find_with_children_sql!("account_number = $6"))
+        }
+        CustomerLookup::IdNumber(_) => sqlx::query_as(find_with_children_sql!("id_number = $6")),
         CustomerLookup::NamePrefix(p) => match prefix_upper(p) {
-            Some(_) => sqlx::query_as(find_sql!("name >= $6 AND name < $7")),
-            None => sqlx::query_as(find_sql!("name >= $6")),
+            Some(_) => sqlx::query_as(find_with_children_sql!("name >= $6 AND name < $7")),
+            None => sqlx::query_as(find_with_children_sql!("name >= $6")),
         },
     }
     .bind(low)
@@ -148,7 +214,10 @@ pub(crate) async fn find(
         },
     };
     let rows = query.fetch_all(&mut *conn).await.map_err(db)?;
-    let customers = complete(conn, rows).await?;
+    let customers = rows
+        .into_iter()
+        .map(FoundRow::into_domain)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_fetched(customers, page, |c| c.id.0))
 }
 

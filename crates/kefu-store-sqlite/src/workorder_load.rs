@@ -17,7 +17,7 @@ use kefu_store::{OrderColumns, StoreError};
 use sqlx::SqliteConnection;
 
 use crate::customer_insert::bulk_insert;
-use crate::customer_load::{rebuild_in, set_indexes_aside};
+use crate::customer_load::{rebuild_each, set_indexes_aside};
 use crate::customer_upsert::{BULK_CACHE_KIB, set_cache};
 use crate::search::insert_terms;
 use crate::{SqliteStore, db, is_unique_violation, ms};
@@ -278,16 +278,9 @@ impl WorkOrderLoadStore for SqliteStore {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         // The sorts of the index builds run in the page cache.
         set_cache(&mut conn, BULK_CACHE_KIB).await?;
-        let result = async {
-            let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
-                .await
-                .map_err(db)?;
-            rebuild_in(&mut tx).await?;
-            tx.commit().await.map_err(db)
-        }
-        .await;
+        let result = rebuild_each(&mut conn).await;
         let reset = set_cache(&mut conn, crate::CACHE_KIB).await;
-        result.and(reset)
+        result.and(reset).map(|_| ())
     }
 }
 

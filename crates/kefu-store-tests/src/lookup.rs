@@ -341,3 +341,70 @@ pub async fn special_dates_are_ordered_scoped_and_limited(store: &dyn Store) {
     assert_eq!(limited.len(), 1);
     assert_eq!(limited[0].customer.id, early.id);
 }
+
+/// A look-up returns each customer whole, exactly as a read by id: every phone, tag and
+/// special date, in the same order (PostgreSQL gathers them in the look-up's own statement).
+pub async fn a_looked_up_customer_reads_like_one_read_by_id(store: &dyn Store) {
+    let t = tree(store).await;
+    let mut i = input(7, t.county_a.id);
+    i.phones = vec!["0571-88880007".into(), "13900000007".into()];
+    i.tags = vec!["重要".into(), "Alpha".into(), "独居".into()];
+    i.special_dates = vec![
+        SpecialDateInput {
+            kind: "birthday".into(),
+            date: "1960-03-15".into(),
+            label: Some("本人生日".into()),
+        },
+        SpecialDateInput {
+            kind: "contract".into(),
+            date: "10-01".into(),
+            label: None,
+        },
+    ];
+    let made = store
+        .create_customer(record(&i), &SYSTEM, t0())
+        .await
+        .expect("create");
+    let bare = store
+        .create_customer(
+            {
+                let mut plain = input(8, t.county_a.id);
+                plain.phones = vec!["13900000007".into()];
+                plain.tags = Vec::new();
+                plain.special_dates = Vec::new();
+                record(&plain)
+            },
+            &SYSTEM,
+            t0(),
+        )
+        .await
+        .expect("create");
+    let mut expected = Vec::new();
+    for id in [made.id, bare.id] {
+        expected.push(
+            store
+                .get_customer(id, &t.hq.path)
+                .await
+                .expect("get")
+                .expect("stored"),
+        );
+    }
+    assert_eq!(expected[0].record.special_dates.len(), 2);
+    assert!(expected[1].record.tags.is_empty());
+    let phone = Phone::parse("139 0000 0007").expect("phone");
+    let found = store
+        .find_customers(&CustomerLookup::Phone(phone), &t.hq.path, false, all())
+        .await
+        .expect("find");
+    assert_eq!(found.items, expected);
+    let by_account = store
+        .find_customers(
+            &CustomerLookup::Account(made.record.account_number.as_str().to_owned()),
+            &t.hq.path,
+            false,
+            all(),
+        )
+        .await
+        .expect("find");
+    assert_eq!(by_account.items, expected[..1].to_vec());
+}
