@@ -1,14 +1,15 @@
 //! Work-order intake on PostgreSQL, group-committed (`kefu_store::workorder_batch`): the writer
-//! task writes each batch in one transaction on one connection, each intake in its own
-//! savepoint. The day's counter row is locked by an upsert before the first intake and until
-//! commit, read once and written back once (`BatchCounters`): numbers are allocated one batch
-//! at a time, gap-free among committed intakes (a refused intake takes no number). Within a
-//! batch a later intake sees the earlier ones' rows (same key → replay, repeat links). Another
-//! process's intake with the same key meets this one on the key's unique index: the later
-//! insert does nothing and answers with the first order. Each statement is a network round trip
-//! on the writer's one connection, so an intake has two (its savepoint, its order row); the
-//! batch searches the repeat candidates of all its intakes with one query (`RepeatProbe`) and
-//! appends the events and repeat links with one statement each.
+//! task writes each batch in one transaction on one connection; only when a statement of one
+//! intake fails is the batch run again with each intake in its own savepoint. The day's counter
+//! row is locked by an upsert before the first intake and until commit, read once and written
+//! back once (`BatchCounters`): numbers are allocated one batch at a time, gap-free among
+//! committed intakes (a refused intake takes no number). Within a batch a later intake sees the
+//! earlier ones' rows (same key → replay, repeat links). Another process's intake with the same
+//! key meets this one on the key's unique index: the later insert does nothing and answers with
+//! the first order. Each statement is a network round trip on the writer's one connection, so
+//! an intake has one (its order row; two when the batch runs again with savepoints); the batch
+//! searches the repeat candidates of all its intakes with one query (`RepeatProbe`) and appends
+//! the events and repeat links with one statement each.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -41,7 +42,17 @@ pub(crate) struct PgIntakeWriter {
 impl IntakeBatch for PgIntakeWriter {
     async fn intake_batch(&self, batch: Vec<PendingIntake>) -> Vec<IntakeResult> {
         let n = batch.len();
-        match write_batch(&self.pool, batch).await {
+        // Optimistic first: no savepoints. Only a failing statement of one intake (none is
+        // expected: the order row has no reference to break and a key conflict does nothing)
+        // makes the batch run again with one savepoint per intake.
+        let written = match write_batch(&self.pool, batch.clone(), false).await {
+            Ok(Some(results)) => Ok(results),
+            Ok(None) => write_batch(&self.pool, batch, true)
+                .await
+                .map(Option::unwrap_or_default),
+            Err(e) => Err(e),
+        };
+        match written {
             Ok(results) => results,
             Err(e) => {
                 tracing::error!(error = %e, intakes = n, "intake batch failed");
@@ -55,11 +66,15 @@ impl IntakeBatch for PgIntakeWriter {
 
 /// One transaction for the batch. An error of the batch itself (begin, the counters, a
 /// savepoint statement, commit) fails every intake of it: the transaction is rolled back when
-/// `tx` drops.
+/// `tx` drops. With `isolate`, each intake runs in its own savepoint, so a store error of one
+/// leaves the others; without, such an error ends the attempt with `None` (nothing written),
+/// and the caller runs the batch again isolated. A refusal by the rules writes nothing and
+/// needs no savepoint either way.
 async fn write_batch(
     pool: &PgPool,
     batch: Vec<PendingIntake>,
-) -> Result<Vec<IntakeResult>, StoreError> {
+    isolate: bool,
+) -> Result<Option<Vec<IntakeResult>>, StoreError> {
     let mut tx = pool.begin().await.map_err(db)?;
     let mut counters = BatchCounters::default();
     // Outside any savepoint, so the row lock lasts until commit: another process's intakes of
@@ -83,18 +98,22 @@ async fn write_batch(
     let mut results = Vec::with_capacity(batch.len());
     let mut open_savepoint = false;
     for pending in batch {
-        // One round trip: release the previous intake's savepoint and open this one's.
-        let sql = if open_savepoint {
-            "RELEASE SAVEPOINT intake; SAVEPOINT intake"
-        } else {
-            "SAVEPOINT intake"
-        };
-        exec(&mut tx, sql).await?;
-        open_savepoint = true;
+        if isolate {
+            // One round trip: release the previous intake's savepoint and open this one's.
+            let sql = if open_savepoint {
+                "RELEASE SAVEPOINT intake; SAVEPOINT intake"
+            } else {
+                "SAVEPOINT intake"
+            };
+            exec(&mut tx, sql).await?;
+            open_savepoint = true;
+        }
         let result = intake_one(&mut tx, &mut counters, &mut tail, pending).await;
-        if result.is_err() {
+        match &result {
+            Err(WorkOrderStoreError::Store(_)) if !isolate => return Ok(None),
             // Undo whatever this intake wrote; the others of the batch stay.
-            exec(&mut tx, "ROLLBACK TO SAVEPOINT intake").await?;
+            Err(_) if isolate => exec(&mut tx, "ROLLBACK TO SAVEPOINT intake").await?,
+            _ => {}
         }
         results.push(result);
     }
@@ -111,7 +130,7 @@ async fn write_batch(
             .map_err(db)?;
     }
     tx.commit().await.map_err(db)?;
-    Ok(results)
+    Ok(Some(results))
 }
 
 /// Runs fixed statements without parameters (the simple protocol, so several may share one
