@@ -1,15 +1,20 @@
 //! Work-order intake on PostgreSQL, group-committed (`kefu_store::workorder_batch`): the writer
-//! task writes each batch in one transaction on one connection; only when a statement of one
-//! intake fails is the batch run again with each intake in its own savepoint. The day's counter
-//! row is locked by an upsert before the first intake and until commit, read once and written
-//! back once (`BatchCounters`): numbers are allocated one batch at a time, gap-free among
-//! committed intakes (a refused intake takes no number). Within a batch a later intake sees the
-//! earlier ones' rows (same key → replay, repeat links). Another process's intake with the same
-//! key meets this one on the key's unique index: the later insert does nothing and answers with
-//! the first order. Each statement is a network round trip on the writer's one connection, so
-//! an intake has one (its order row; two when the batch runs again with savepoints); the batch
+//! task writes each batch in one transaction on one connection. The day's counter row is locked
+//! by an upsert before the first intake and until commit, read once and written back once
+//! (`BatchCounters`): numbers are allocated one batch at a time, gap-free among committed
+//! intakes (a refused intake takes no number). Within a batch a later intake sees the earlier
+//! ones' rows (same key → replay, repeat links).
+//!
+//! Each statement is a network round trip on the writer's one connection, so a batch is written
+//! the cheapest way its intakes allow: when no key of the batch is stored already or given twice
+//! (the usual case), every intake is decided in memory and all order rows go in with one
+//! statement (`intake_set`); otherwise each intake inserts its row `ON CONFLICT
+//! (idempotency_key) DO NOTHING` (a key seen before inserts nothing and answers with the first
+//! order — also another process's, met on the key's unique index). Only when a statement fails
+//! (another process took a key meanwhile, the database refused a row) is the batch rolled back
+//! and written again with one savepoint per intake, so that intake fails alone. The batch
 //! searches the repeat candidates of all its intakes with one query (`RepeatProbe`) and appends
-//! the events and repeat links with one statement each.
+//! the events, repeat links and search rows with one statement each.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -28,8 +33,10 @@ use kefu_store::{
 };
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
+use crate::customer_insert::reserve_ids;
 use crate::db;
 use crate::search::put_terms;
+use crate::workorder_load::{OrderArrays, RESERVE_ORDER_IDS};
 use crate::workorder_read::order_by_id;
 
 /// The intake writer of a PostgreSQL store: the pool it takes its batch connection from.
@@ -95,31 +102,39 @@ async fn write_batch(
     if let Some(probe) = RepeatProbe::of(&batch) {
         tail.candidates = repeat_candidates(&mut tx, &probe).await?;
     }
-    let mut results = Vec::with_capacity(batch.len());
-    let mut open_savepoint = false;
-    for pending in batch {
-        if isolate {
-            // One round trip: release the previous intake's savepoint and open this one's.
-            let sql = if open_savepoint {
-                "RELEASE SAVEPOINT intake; SAVEPOINT intake"
-            } else {
-                "SAVEPOINT intake"
-            };
-            exec(&mut tx, sql).await?;
-            open_savepoint = true;
+    let results = if !isolate && all_keys_fresh(&mut tx, &batch).await? {
+        match intake_set(&mut tx, &mut counters, &mut tail, batch).await? {
+            Some(results) => results,
+            None => return Ok(None),
         }
-        let result = intake_one(&mut tx, &mut counters, &mut tail, pending).await;
-        match &result {
-            Err(WorkOrderStoreError::Store(_)) if !isolate => return Ok(None),
-            // Undo whatever this intake wrote; the others of the batch stay.
-            Err(_) if isolate => exec(&mut tx, "ROLLBACK TO SAVEPOINT intake").await?,
-            _ => {}
+    } else {
+        let mut results = Vec::with_capacity(batch.len());
+        let mut open_savepoint = false;
+        for pending in batch {
+            if isolate {
+                // One round trip: release the previous intake's savepoint and open this one's.
+                let sql = if open_savepoint {
+                    "RELEASE SAVEPOINT intake; SAVEPOINT intake"
+                } else {
+                    "SAVEPOINT intake"
+                };
+                exec(&mut tx, sql).await?;
+                open_savepoint = true;
+            }
+            let result = intake_one(&mut tx, &mut counters, &mut tail, pending).await;
+            match &result {
+                Err(WorkOrderStoreError::Store(_)) if !isolate => return Ok(None),
+                // Undo whatever this intake wrote; the others of the batch stay.
+                Err(_) if isolate => exec(&mut tx, "ROLLBACK TO SAVEPOINT intake").await?,
+                _ => {}
+            }
+            results.push(result);
         }
-        results.push(result);
-    }
-    if open_savepoint {
-        exec(&mut tx, "RELEASE SAVEPOINT intake").await?;
-    }
+        if open_savepoint {
+            exec(&mut tx, "RELEASE SAVEPOINT intake").await?;
+        }
+        results
+    };
     insert_tail(&mut tx, tail).await?;
     for (day, last) in counters.changed() {
         sqlx::query("UPDATE work_order_counters SET last_seq = $2 WHERE day = $1")
@@ -130,6 +145,82 @@ async fn write_batch(
             .map_err(db)?;
     }
     tx.commit().await.map_err(db)?;
+    Ok(Some(results))
+}
+
+/// Whether no intake of the batch carries a key that is stored already or given twice in the
+/// batch (then every intake is new or refused by the rules, and `intake_set` can write them
+/// all with one statement). One query when any intake has a key.
+async fn all_keys_fresh(
+    conn: &mut PgConnection,
+    batch: &[PendingIntake],
+) -> Result<bool, StoreError> {
+    let keys: Vec<String> = batch
+        .iter()
+        .filter_map(|p| p.intake.idempotency_key.as_ref())
+        .map(|k| k.as_str().to_owned())
+        .collect();
+    if keys.is_empty() {
+        return Ok(true);
+    }
+    let distinct: std::collections::HashSet<&String> = keys.iter().collect();
+    if distinct.len() < keys.len() {
+        return Ok(false);
+    }
+    let seen: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM work_orders WHERE idempotency_key = ANY($1::text[]))",
+    )
+    .bind(&keys)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(!seen)
+}
+
+/// Every intake of a batch whose keys are all fresh (`all_keys_fresh`): decided in memory in
+/// order (numbers, repeat links to earlier orders of the batch), their row ids reserved with one
+/// query and their order rows written with one statement, so the batch costs the same few
+/// round trips whatever its size. `None` when the statement fails (another process wrote one
+/// of the keys meanwhile, or the database refused a row): the caller writes the batch again
+/// with one savepoint per intake.
+async fn intake_set(
+    conn: &mut PgConnection,
+    counters: &mut BatchCounters,
+    tail: &mut Tail,
+    batch: Vec<PendingIntake>,
+) -> Result<Option<Vec<IntakeResult>>, StoreError> {
+    let ids = reserve_ids(conn, RESERVE_ORDER_IDS, batch.len()).await?;
+    let mut rows = OrderArrays::default();
+    let mut results = Vec::with_capacity(batch.len());
+    for (mut pending, id) in batch.into_iter().zip(ids) {
+        let fingerprint = pending
+            .intake
+            .idempotency_key
+            .is_some()
+            .then(|| intake_fingerprint(&pending.intake));
+        let index_text = std::mem::take(&mut pending.index_text);
+        let day = centre_date(pending.now);
+        let Prepared {
+            seq,
+            order,
+            event,
+            repeats,
+            sla,
+        } = match prepare(counters, &tail.candidates, pending) {
+            Ok(prepared) => prepared,
+            Err(refused) => {
+                results.push(Err(refused));
+                continue;
+            }
+        };
+        rows.push_order(id, &order, &sla, fingerprint);
+        tail.written(id, &order, event, &repeats, &index_text);
+        counters.advance(day, seq);
+        results.push(Ok((StoredOrder { id, order, sla }, IntakeOutcome::Created)));
+    }
+    if !rows.is_empty() && rows.insert(conn).await.is_err() {
+        return Ok(None);
+    }
     Ok(Some(results))
 }
 
@@ -204,11 +295,7 @@ async fn intake_one(
             .into()),
         };
     };
-    tail.repeats
-        .extend(repeats.iter().map(|(earlier, _)| (id, *earlier)));
-    tail.events.push((id, event));
-    tail.search.push((id, order_terms(&order, &index_text)));
-    tail.candidates.push(written_candidate(id, &order));
+    tail.written(id, &order, event, &repeats, &index_text);
     counters.advance(day, seq);
     Ok((StoredOrder { id, order, sla }, IntakeOutcome::Created))
 }
@@ -311,6 +398,25 @@ struct Tail {
     search: Vec<(i64, String)>,
     /// Found by one query before the first intake, plus every order written since.
     candidates: Vec<RepeatCandidate>,
+}
+
+impl Tail {
+    /// Records what follows the order row `id` just written: its first event, its repeat
+    /// links, its search row, and itself as a repeat candidate for the rest of the batch.
+    fn written(
+        &mut self,
+        id: i64,
+        order: &Order,
+        event: Event,
+        repeats: &[(i64, OrderNumber)],
+        index_text: &str,
+    ) {
+        self.repeats
+            .extend(repeats.iter().map(|(earlier, _)| (id, *earlier)));
+        self.events.push((id, event));
+        self.search.push((id, order_terms(order, index_text)));
+        self.candidates.push(written_candidate(id, order));
+    }
 }
 
 /// Inserts the first events and the repeat links of the batch's orders (at most

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use kefu_domain::sla::Tracked;
 use kefu_domain::workorder::{Order, OrderNumber};
 use kefu_store::search::order_index_texts;
 use kefu_store::sla::SlaColumns;
@@ -21,7 +22,7 @@ use crate::customer_insert::reserve_ids;
 use crate::search::put_terms;
 use crate::{PgStore, db, is_unique_violation};
 
-const RESERVE_ORDER_IDS: &str =
+pub(crate) const RESERVE_ORDER_IDS: &str =
     "SELECT nextval(pg_get_serial_sequence('work_orders', 'id')) FROM generate_series(1, $1)";
 
 /// The (id, number) of the stored orders among `numbers`.
@@ -41,7 +42,7 @@ async fn stored_numbers(
 
 /// The order rows as one array per column.
 #[derive(Default)]
-struct OrderArrays {
+pub(crate) struct OrderArrays {
     id: Vec<i64>,
     number: Vec<String>,
     state: Vec<&'static str>,
@@ -76,8 +77,19 @@ struct OrderArrays {
 
 impl OrderArrays {
     fn push(&mut self, id: i64, o: &LoadedOrder) {
-        let c = OrderColumns::of(&o.order);
-        let s = SlaColumns::of(&o.sla);
+        self.push_order(id, &o.order, &o.sla, o.fingerprint.clone());
+    }
+
+    /// Adds one order row: the order, its deadlines and its intake fingerprint.
+    pub(crate) fn push_order(
+        &mut self,
+        id: i64,
+        order: &Order,
+        sla: &[Tracked],
+        fingerprint: Option<String>,
+    ) {
+        let c = OrderColumns::of(order);
+        let s = SlaColumns::of(sla);
         self.id.push(id);
         self.number.push(c.number);
         self.state.push(c.state);
@@ -102,15 +114,20 @@ impl OrderArrays {
         self.version.push(c.version);
         self.created_at.push(c.created_at);
         self.updated_at.push(c.updated_at);
-        self.snapshot.push(encode_order(&o.order));
-        self.fingerprint.push(o.fingerprint.clone());
+        self.snapshot.push(encode_order(order));
+        self.fingerprint.push(fingerprint);
         self.sla.push(s.sla);
         self.due_at.push(s.due_at);
         self.warn_at.push(s.warn_at);
         self.check_at.push(s.check_at);
     }
 
-    async fn insert(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    /// No row yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+
+    pub(crate) async fn insert(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO work_orders (id, number, state, appeal_type, sub_category, channel, \
              priority, major, jurisdiction_path, host_unit_id, host_unit_path, home_unit_path, \
