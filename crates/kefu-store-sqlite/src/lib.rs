@@ -67,6 +67,8 @@ pub struct SqliteStore {
     /// connection polling for the write lock holds a WAL read mark, which keeps the WAL from
     /// starting over (two loads in flight grew it to 45 GB over 2 million orders).
     loads: Arc<tokio::sync::Mutex<()>>,
+    /// A test store's directory, removed when the last clone is dropped (`testing`).
+    scratch: Option<Arc<testing::ScratchDir>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -131,6 +133,7 @@ impl SqliteStore {
             tokens: Arc::default(),
             text: Arc::default(),
             loads: Arc::default(),
+            scratch: None,
         })
     }
 

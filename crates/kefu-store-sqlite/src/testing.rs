@@ -1,6 +1,7 @@
 //! Test support for this and other crates' tests: a fresh, migrated store in its own file under
-//! `<temp>/kefu-test-<pid>-<counter>-<nanos>/`. Such directories older than two hours are removed
-//! when a process makes its first store, so test runs do not fill the disk.
+//! `<temp>/kefu-test-<pid>-<counter>-<nanos>/`, removed when the store (its last clone) is
+//! dropped. Directories a killed run left behind are removed after two hours, when a process
+//! makes its first store, so test runs do not fill the disk.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,17 +47,29 @@ pub fn unique_temp_dir() -> PathBuf {
     std::env::temp_dir().join(format!("kefu-test-{}-{n}-{nanos}", std::process::id()))
 }
 
+/// A directory removed with everything in it when dropped.
+#[derive(Debug)]
+pub(crate) struct ScratchDir(PathBuf);
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A new, migrated SQLite store in a new file under a unique temp dir. Panics (failing the
 /// test) if the store cannot be created.
 pub async fn fresh_store() -> SqliteStore {
     if COUNTER.load(Ordering::Relaxed) == 0 {
         remove_stale_dirs();
     }
-    let path = unique_temp_dir().join("kefu.db");
-    let store = match SqliteStore::open_with(&path, 4).await {
+    let dir = unique_temp_dir();
+    let path = dir.join("kefu.db");
+    let mut store = match SqliteStore::open_with(&path, 4).await {
         Ok(s) => s,
         Err(e) => panic!("cannot open a test database at {}: {e}", path.display()),
     };
+    store.scratch = Some(std::sync::Arc::new(ScratchDir(dir)));
     if let Err(e) = store.migrate().await {
         panic!(
             "cannot migrate the test database at {}: {e}",

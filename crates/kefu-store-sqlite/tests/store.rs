@@ -53,6 +53,10 @@ async fn open_creates_the_file_and_its_directory_and_migrates_from_zero() {
         .await
         .expect("pragma");
     assert_eq!(fk, 1);
+    drop(store);
+    if let Some(top) = dir.parent() {
+        let _ = std::fs::remove_dir_all(top);
+    }
 }
 
 /// There is no trait method to deactivate staff yet (an admin feature to come), so this sets the
