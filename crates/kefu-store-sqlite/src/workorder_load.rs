@@ -269,8 +269,15 @@ impl WorkOrderLoadStore for SqliteStore {
             "tbl_name = 'work_orders' AND sql NOT LIKE 'CREATE UNIQUE%'",
         )
         .await?;
+        // A second call before `finish_bulk_orders` finds the indexes aside already: it must
+        // still answer that they are, or the caller would never rebuild them.
+        let pending: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM load_pending_indexes)")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        Ok(aside > 0)
+        Ok(aside > 0 || pending)
     }
 
     async fn finish_bulk_orders(&self) -> Result<(), StoreError> {

@@ -94,6 +94,10 @@ async fn a_bulk_order_load_sets_the_order_indexes_aside_and_puts_them_back() {
     let before = indexes(&store).await;
     assert!(before.iter().any(|(n, _)| n == "work_orders_customer"));
     assert!(store.begin_bulk_orders().await.expect("begin"), "empty");
+    assert!(
+        store.begin_bulk_orders().await.expect("begin again"),
+        "a second begin still reports the indexes aside"
+    );
     let during = indexes(&store).await;
     assert!(!during.iter().any(|(n, _)| n == "work_orders_customer"));
     assert!(
