@@ -3,6 +3,7 @@
 //! values, dates in the usual spellings, several phones in one cell), and whatever cannot be
 //! converted is reported as a field error, like the domain's own.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
@@ -15,21 +16,39 @@ use kefu_domain::customer::{
 use super::mapping::{Columns, Field};
 
 /// Folds full-width ASCII forms (`１３８`, `（`, `－`) and the ideographic space to their
-/// half-width forms, so numbers typed with a Chinese input method read as digits.
-pub fn half_width(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{3000}' => ' ',
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
+/// half-width forms, so numbers typed with a Chinese input method read as digits. Borrows
+/// when there is nothing to fold, as in most cells (an import calls this several times a row).
+pub fn half_width(s: &str) -> Cow<'_, str> {
+    let wide = |c: char| c == '\u{3000}' || ('\u{ff01}'..='\u{ff5e}').contains(&c);
+    if s.is_ascii() || !s.chars().any(wide) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| match c {
+                '\u{3000}' => ' ',
+                '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+                _ => c,
+            })
+            .collect(),
+    )
 }
 
 /// A coded value given as its code, Chinese or English label (any case, full-width folded).
 macro_rules! code_of {
     ($ty:ty, $raw:expr, $extra:expr) => {{
-        let raw = half_width($raw.trim());
+        let trimmed: &str = $raw.trim();
+        // The usual cell holds a code or the Chinese label exactly: no folding needed.
+        match <$ty>::ALL
+            .iter()
+            .find(|v| v.code() == trimmed || v.label_zh() == trimmed)
+        {
+            Some(v) => v.code().to_owned(),
+            None => code_of!(@fold $ty, trimmed, $extra),
+        }
+    }};
+    (@fold $ty:ty, $raw:expr, $extra:expr) => {{
+        let raw = half_width($raw).into_owned();
         let key = raw.to_lowercase().replace(' ', "");
         let extra: &[(&str, &str)] = $extra;
         <$ty>::ALL
@@ -77,7 +96,21 @@ fn excel_serial(serial: u32) -> Option<NaiveDate> {
 /// `2026-02-13`, `2026/2/13`, `2026.2.13`, `2026年2月13日`, `20260213`, `02-13`, `0213`, an
 /// Excel serial number (`46066`, `46066.0`), with or without a time part.
 pub fn normalise_date(raw: &str) -> Result<String, String> {
-    let s = half_width(raw.trim());
+    let trimmed = raw.trim();
+    let b = trimmed.as_bytes();
+    if b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+    {
+        // Already `YYYY-MM-DD`, as billing systems mostly write it.
+        return Ok(trimmed.to_owned());
+    }
+    let s = half_width(trimmed);
     let s = s.split([' ', 'T']).next().unwrap_or("");
     let s = s.replace(['/', '.', '年', '月'], "-").replace('日', "");
     let bad = || {
@@ -167,9 +200,10 @@ impl Units {
 
     fn find(&self, raw: &str) -> Option<i64> {
         let key = half_width(raw.trim());
+        // Codes are kept in lower case; a code as exported, or a name, is found as given.
         self.by_key
-            .get(&key.to_lowercase())
-            .or_else(|| self.by_key.get(&key))
+            .get(key.as_ref())
+            .or_else(|| self.by_key.get(&key.to_lowercase()))
             .copied()
     }
 }
@@ -228,7 +262,7 @@ pub fn to_input(
         };
         IdDocumentInput {
             kind,
-            number: id_number.clone(),
+            number: id_number.clone().into_owned(),
         }
     });
     let contract_capacity_kva = match cell(Field::ContractCapacity) {
@@ -261,7 +295,7 @@ pub fn to_input(
         }
     }
     let input = CustomerInput {
-        account_number: half_width(cell(Field::AccountNumber)),
+        account_number: half_width(cell(Field::AccountNumber)).into_owned(),
         name: cell(Field::Name).to_owned(),
         id_document,
         phones: split_list(&half_width(cell(Field::Phones))),

@@ -197,7 +197,7 @@ pub fn normalise_header(h: &str) -> String {
     let folded = super::convert::half_width(h);
     let cut = folded
         .find(['(', '['])
-        .map_or(folded.as_str(), |i| &folded[..i]);
+        .map_or(folded.as_ref(), |i| &folded[..i]);
     cut.chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{feff}' && *c != '*')
         .flat_map(char::to_lowercase)

@@ -2,8 +2,8 @@
 //! stream straight into `customers`, `customer_phones`, `customer_tags`,
 //! `customer_special_dates` and `customer_events` inside the batch's transaction. COPY skips
 //! the per-statement planning and the array decoding of `UNNEST` inserts, which made the
-//! server, not the file, the slow side of an import. A `Created` event holds its creation
-//! snapshot (migration 0009), so a new customer costs one history row.
+//! server, not the file, the slow side of an import. A `Created` event is one short history
+//! row: its values are derived from the record when read (`kefu_store::customer_snapshot`).
 //!
 //! The caller has already found (and locked) the batch's existing customers, so every record
 //! here is new; a concurrent import taking an account number in between makes COPY fail on the
@@ -14,7 +14,6 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use kefu_domain::customer::{CustomerRecord, CustomerStatus};
-use kefu_store::customer_snapshot::encode_created;
 use kefu_store::{Actor, CustomerEventKind, StoreError};
 use sqlx::PgConnection;
 
@@ -164,7 +163,7 @@ where
 }
 
 /// Inserts new customers (none of whose account numbers is stored) with their children and one
-/// `Created` event each holding the creation snapshot; returns their ids in input order.
+/// `Created` event each; returns their ids in input order.
 pub(crate) async fn copy_new(
     conn: &mut PgConnection,
     records: &[CustomerRecord],
@@ -291,26 +290,23 @@ pub(crate) async fn copy_rows(
 
     let staff_id = actor.staff_id().map(|s| s.0);
     let label = actor.label();
-    let event = |rows: &mut CopyText, id: &i64, r: &CustomerRecord| {
+    let event = |rows: &mut CopyText, id: &i64| {
         rows.int(*id)
             .raw(&at)
             .opt_int(staff_id)
             .text(&label)
             .raw(CustomerEventKind::Created.code())
-            .null()
-            .text(&encode_created(r))
             .end_row();
     };
     match first_event {
         Some(first) => {
             copy_each(
                 conn,
-                "COPY customer_events (id, customer_id, at, staff_id, actor, kind, reason, \
-                 snapshot) FROM STDIN",
+                "COPY customer_events (id, customer_id, at, staff_id, actor, kind) FROM STDIN",
                 (first..).zip(customers),
-                |rows, (event_id, (id, r))| {
+                |rows, (event_id, (id, _))| {
                     rows.int(event_id);
-                    event(rows, id, r);
+                    event(rows, id);
                 },
             )
             .await
@@ -319,10 +315,9 @@ pub(crate) async fn copy_rows(
         None => {
             copy_each(
                 conn,
-                "COPY customer_events (customer_id, at, staff_id, actor, kind, reason, \
-                 snapshot) FROM STDIN",
+                "COPY customer_events (customer_id, at, staff_id, actor, kind) FROM STDIN",
                 customers,
-                |rows, (id, r)| event(rows, id, r),
+                |rows, (id, _)| event(rows, id),
             )
             .await
         }

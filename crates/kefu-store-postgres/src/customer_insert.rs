@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use kefu_domain::customer::{CustomerRecord, FieldChange};
-use kefu_store::customer_snapshot::encode_created;
 use kefu_store::{Actor, CustomerEventKind, StoreError};
 use sqlx::PgConnection;
 
@@ -384,12 +383,13 @@ pub(crate) async fn insert_new(
     insert_children(conn, &rows).await?;
     let events: Vec<NewEvent> = rows
         .iter()
-        .map(|(id, r)| NewEvent {
+        .map(|(id, _)| NewEvent {
             customer_id: *id,
             kind: CustomerEventKind::Created,
             reason: None,
             changes: Vec::new(),
-            snapshot: Some(encode_created(r)),
+            // The creation values are derived when read (`customer_snapshot`).
+            snapshot: None,
         })
         .collect();
     insert_events(conn, &events, actor, now).await?;

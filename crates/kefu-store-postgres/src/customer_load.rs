@@ -119,8 +119,10 @@ pub(crate) async fn begin(store: &PgStore) -> Result<Option<Box<dyn InitialLoad>
     exec(&mut conn, "BEGIN").await?;
     // Fail rather than queue behind (and in front of) a long reader of the tables.
     exec(&mut conn, "SET LOCAL lock_timeout = '10s'").await?;
-    exec(&mut conn, "SET LOCAL maintenance_work_mem = '512MB'").await?;
-    exec(&mut conn, "SET LOCAL work_mem = '256MB'").await?;
+    // Index builds sort, and the foreign keys are validated by joins, in memory: at 10 M
+    // customers the largest sort and hash hold ~1 GB.
+    exec(&mut conn, "SET LOCAL maintenance_work_mem = '1GB'").await?;
+    exec(&mut conn, "SET LOCAL work_mem = '1GB'").await?;
     exec(
         &mut conn,
         &format!("LOCK TABLE {TABLES} IN ACCESS EXCLUSIVE MODE"),

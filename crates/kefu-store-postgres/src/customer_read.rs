@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kefu_domain::customer::{FieldChange, SpecialDate, window_keys};
 use kefu_domain::ids::{CustomerId, StaffId};
 use kefu_domain::org::OrgPath;
-use kefu_store::customer_snapshot::decode_created;
+use kefu_store::customer_snapshot::{created_from, decode_created};
 use kefu_store::{
     Customer, CustomerEvent, CustomerEventKind, CustomerLookup, Page, PageRequest, SpecialDateHit,
     StoreError,
@@ -317,7 +317,47 @@ pub(crate) async fn history(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut events = events;
+    // A creation event without snapshot or change rows (the form written since the
+    // snapshot was dropped) gets its values from the record and the later changes.
+    if let Some(created) = events
+        .iter_mut()
+        .find(|e| e.kind == CustomerEventKind::Created && e.changes.is_empty())
+    {
+        created.changes = creation_changes(conn, id, created.id).await?;
+    }
     Ok(Page::from_fetched(events, page, |e| e.id))
+}
+
+/// The values a customer was created with: its record now, with the changes of every event
+/// after `created` undone (`customer_snapshot::created_from`).
+async fn creation_changes(
+    conn: &mut PgConnection,
+    id: CustomerId,
+    created: i64,
+) -> Result<Vec<FieldChange>, StoreError> {
+    let current = customer_by_id(conn, id.0)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "customer" })?;
+    let later: Vec<ChangeRow> = sqlx::query_as(
+        "SELECT c.event_id, c.field, c.old_value, c.new_value \
+         FROM customer_events e JOIN customer_event_changes c ON c.event_id = e.id \
+         WHERE e.customer_id = $1 AND e.id > $2 ORDER BY c.event_id, c.position",
+    )
+    .bind(id.0)
+    .bind(created)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let later: Vec<FieldChange> = later
+        .into_iter()
+        .map(|c| FieldChange {
+            field: c.field,
+            old: c.old_value,
+            new: c.new_value,
+        })
+        .collect();
+    Ok(created_from(&current.record, &later))
 }
 
 #[derive(sqlx::FromRow)]

@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use kefu_domain::customer::{CustomerRecord, CustomerStatus, FieldChange};
-use kefu_store::customer_snapshot::encode_created;
 use kefu_store::{Actor, CustomerEventKind, StoreError};
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -17,6 +16,24 @@ use crate::{db, is_unique_violation, ms};
 /// Bound parameters per multi-row INSERT (SQLite allows 32 766).
 pub(crate) const MAX_PARAMS: usize = 16_000;
 
+/// Multi-row `VALUES` inserts of `rows`, as few statements as the parameter limit allows;
+/// built apart from running them, so a bulk load builds one batch while another runs.
+pub(crate) fn insert_statements<T>(
+    head: &'static str,
+    columns: usize,
+    rows: &[T],
+    push: impl Fn(&mut Separated<'_, Sqlite, &'static str>, &T),
+) -> Vec<QueryBuilder<Sqlite>> {
+    let per = (MAX_PARAMS / columns).max(1);
+    rows.chunks(per)
+        .map(|chunk| {
+            let mut qb = QueryBuilder::<Sqlite>::new(head);
+            qb.push_values(chunk, |mut b, row| push(&mut b, row));
+            qb
+        })
+        .collect()
+}
+
 /// Inserts `rows` with multi-row `VALUES` lists, as few statements as the parameter limit allows.
 pub(crate) async fn bulk_insert<T>(
     conn: &mut SqliteConnection,
@@ -25,11 +42,29 @@ pub(crate) async fn bulk_insert<T>(
     rows: &[T],
     push: impl Fn(&mut Separated<'_, Sqlite, &'static str>, &T),
 ) -> Result<(), sqlx::Error> {
-    let per = (MAX_PARAMS / columns).max(1);
-    for chunk in rows.chunks(per) {
-        let mut qb = QueryBuilder::<Sqlite>::new(head);
-        qb.push_values(chunk, |mut b, row| push(&mut b, row));
+    for mut qb in insert_statements(head, columns, rows, push) {
         qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Runs statements in order; a unique violation (an account number taken meanwhile) is
+/// `Duplicate`.
+pub(crate) async fn run_statements(
+    conn: &mut SqliteConnection,
+    statements: Vec<QueryBuilder<Sqlite>>,
+) -> Result<(), StoreError> {
+    for mut qb in statements {
+        match qb.build().execute(&mut *conn).await {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    field: "account_number",
+                    value: String::new(),
+                });
+            }
+            Err(e) => return Err(db(e)),
+        }
     }
     Ok(())
 }
@@ -122,6 +157,14 @@ pub(crate) async fn insert_children(
     conn: &mut SqliteConnection,
     customers: &[(i64, &CustomerRecord)],
 ) -> Result<(), StoreError> {
+    for mut qb in children_statements(customers) {
+        qb.build().execute(&mut *conn).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+/// The inserts of the phones, tags and special dates of the given customers.
+fn children_statements(customers: &[(i64, &CustomerRecord)]) -> Vec<QueryBuilder<Sqlite>> {
     let phones: Vec<(i64, i64, &str)> = customers
         .iter()
         .flat_map(|(id, r)| {
@@ -131,8 +174,7 @@ pub(crate) async fn insert_children(
                 .map(|(p, i)| (*id, i, p.as_str()))
         })
         .collect();
-    bulk_insert(
-        conn,
+    let mut statements = insert_statements(
         "INSERT INTO customer_phones (customer_id, position, phone) ",
         3,
         &phones,
@@ -141,24 +183,19 @@ pub(crate) async fn insert_children(
                 .push_bind(*pos)
                 .push_bind(phone.to_string());
         },
-    )
-    .await
-    .map_err(db)?;
+    );
     let tags: Vec<(i64, &str)> = customers
         .iter()
         .flat_map(|(id, r)| r.tags.iter().map(|t| (*id, t.as_str())))
         .collect();
-    bulk_insert(
-        conn,
+    statements.extend(insert_statements(
         "INSERT INTO customer_tags (customer_id, tag) ",
         2,
         &tags,
         |b, (id, tag)| {
             b.push_bind(*id).push_bind(tag.to_string());
         },
-    )
-    .await
-    .map_err(db)?;
+    ));
     let dates: Vec<(i64, i64, &kefu_domain::customer::SpecialDate)> = customers
         .iter()
         .flat_map(|(id, r)| {
@@ -168,8 +205,7 @@ pub(crate) async fn insert_children(
                 .map(|(d, i)| (*id, i, d))
         })
         .collect();
-    bulk_insert(
-        conn,
+    statements.extend(insert_statements(
         "INSERT INTO customer_special_dates (customer_id, position, kind, month, day, year, label) ",
         7,
         &dates,
@@ -182,9 +218,8 @@ pub(crate) async fn insert_children(
                 .push_bind(d.year.map(i64::from))
                 .push_bind(d.label.clone());
         },
-    )
-    .await
-    .map_err(db)
+    ));
+    statements
 }
 
 pub(crate) async fn delete_children(
@@ -298,12 +333,29 @@ pub(crate) async fn insert_unchecked(
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>, StoreError> {
     let first = next_customer_id(conn).await?;
-    let ids: Vec<i64> = (first..).take(records.len()).collect();
+    let first_event = next_event_id(conn).await?;
+    let statements = new_customer_statements(records, units, actor, now, first, first_event);
+    run_statements(conn, statements).await?;
+    Ok((first..).take(records.len()).collect())
+}
+
+/// The statements that store new customers with ids from `first` on, their phones, tags and
+/// special dates, and their `Created` events with ids from `first_event` on (the caller
+/// knows both ranges are free). Unit paths come from `units`.
+pub(crate) fn new_customer_statements(
+    records: &[&CustomerRecord],
+    units: &HashMap<i64, String>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    first: i64,
+    first_event: i64,
+) -> Vec<QueryBuilder<Sqlite>> {
+    if records.is_empty() {
+        return Vec::new();
+    }
     let at = ms(now);
-    let rows: Vec<(i64, &CustomerRecord)> =
-        ids.iter().copied().zip(records.iter().copied()).collect();
-    let inserted = bulk_insert(
-        conn,
+    let rows: Vec<(i64, &CustomerRecord)> = (first..).zip(records.iter().copied()).collect();
+    let mut statements = insert_statements(
         concat!(
             "INSERT INTO customers (",
             crate::rows::customer_columns!(),
@@ -336,32 +388,29 @@ pub(crate) async fn insert_unchecked(
                 .push_bind(at)
                 .push_bind(at);
         },
-    )
-    .await;
-    match inserted {
-        Ok(()) => {}
-        Err(e) if is_unique_violation(&e) => {
-            return Err(StoreError::Duplicate {
-                field: "account_number",
-                value: String::new(),
-            });
-        }
-        Err(e) => return Err(db(e)),
-    }
-    insert_children(conn, &rows).await?;
-    let first_event = next_event_id(conn).await?;
-    let events: Vec<NewEvent> = rows
-        .iter()
-        .zip(first_event..)
-        .map(|((id, r), event_id)| NewEvent {
-            id: event_id,
-            customer_id: *id,
-            kind: CustomerEventKind::Created,
-            reason: None,
-            changes: Vec::new(),
-            snapshot: Some(encode_created(r)),
-        })
-        .collect();
-    insert_events(conn, &events, actor, now).await?;
-    Ok(ids)
+    );
+    statements.extend(children_statements(&rows));
+    // One `Created` event per customer, in customer order: consecutive ids on both sides, so
+    // one statement counts them out instead of binding eight values per event. The creation
+    // values are derived when read (`kefu_store::customer_snapshot`).
+    let mut events = QueryBuilder::<Sqlite>::new(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ",
+    );
+    events
+        .push_bind(rows.len() as i64)
+        .push(") INSERT INTO customer_events (id, customer_id, at, staff_id, actor, kind) SELECT ")
+        .push_bind(first_event)
+        .push(" + i, ")
+        .push_bind(first)
+        .push(" + i, ")
+        .push_bind(at)
+        .push(", ")
+        .push_bind(actor.staff_id().map(|s| s.0))
+        .push(", ")
+        .push_bind(actor.label())
+        .push(", ")
+        .push_bind(CustomerEventKind::Created.code())
+        .push(" FROM n");
+    statements.push(events);
+    statements
 }

@@ -13,6 +13,14 @@
 //! read the tables several times slower than from the database file (measured: 156 s of
 //! index builds, 42 s of reference checks and a 29 s checkpoint at commit).
 //!
+//! Batches overlap: `insert` hands a batch to a blocking thread that writes it through a
+//! connection of its own with prepared statements (`customer_load_batch`), and returns while
+//! it runs, so the caller reads and checks the next batch meanwhile. Ids are handed out ahead
+//! (counted from the largest stored at `begin`); a batch's error surfaces at the next call
+//! (`insert`, `finish` or `abort`). Each batch first checks that no other writer took its ids
+//! (a customer created through the API during the load): then the load stops with an error,
+//! and a re-run updates what it stored.
+//!
 //! Consistency: the UNIQUE account-number index stays throughout, so a re-run never
 //! duplicates. A failed load is `abort`ed (indexes rebuilt, whole batches kept, like the
 //! batch-by-batch path); after a crash, the marker makes the next `migrate` (every store open)
@@ -20,6 +28,7 @@
 //! ends: its pragmas (foreign keys off, a large cache) must not leak to other work.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -28,10 +37,13 @@ use kefu_domain::ids::CustomerId;
 use kefu_store::{Actor, InitialLoad, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use tokio::task::JoinHandle;
 
 use crate::audit::append_in;
-use crate::customer_insert::{UNKNOWN_UNIT, insert_unchecked};
-use crate::{SqliteStore, db};
+use crate::customer_insert::UNKNOWN_UNIT;
+use crate::customer_load_batch::{Batch, BatchWriter};
+use crate::customer_upsert::set_cache;
+use crate::{SqliteStore, db, ms};
 
 /// The tables an initial load fills; their secondary indexes are rebuilt at the end.
 const TABLES: [&str; 5] = [
@@ -50,15 +62,40 @@ const CHILDREN: [&str; 4] = [
     "customer_events",
 ];
 
-/// Page cache of the load's connection: the index builds sort in it, and the tables' last
-/// pages stay in it between batches.
+/// Page cache of the load's connection while rows go in: the unique account-number index
+/// takes inserts in random order, and the tables' last pages stay cached between batches.
 const LOAD_CACHE_KIB: u32 = 512 * 1024;
+/// Page cache while indexes are built: SQLite's sorter sorts runs of this size, one per
+/// worker thread, then merges them.
+const SORT_CACHE_KIB: u32 = 8 * 1024;
 
 pub(crate) struct SqliteInitialLoad {
+    /// Sets the indexes aside, rebuilds them and writes the audit entry.
     conn: PoolConnection<Sqlite>,
+    /// Writes the batches; `None` while one runs.
+    writer: Option<BatchWriter>,
+    /// The batch running now: it gives the writer back with its outcome.
+    running: Option<JoinHandle<Ran>>,
     /// Every org unit's path (org units are never deleted).
-    units: HashMap<i64, String>,
+    units: Arc<HashMap<i64, String>>,
+    /// The ids the next batch's first customer and first `Created` event get.
+    next_customer: i64,
+    next_event: i64,
     stored: u64,
+}
+
+/// A batch's writer and outcome (customers stored).
+type Ran = (BatchWriter, Result<u64, StoreError>);
+
+/// The largest customer id and customer event id stored (0 when none).
+async fn largest_ids(conn: &mut SqliteConnection) -> Result<(i64, i64), StoreError> {
+    sqlx::query_as(
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM customers), \
+         (SELECT COALESCE(MAX(id), 0) FROM customer_events)",
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(db)
 }
 
 pub(crate) async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<(), StoreError> {
@@ -75,11 +112,14 @@ pub(crate) async fn begin(store: &SqliteStore) -> Result<Option<Box<dyn InitialL
     let mut conn = store.pool.acquire().await.map_err(db)?;
     // From here on any early return closes the connection, rolling back what it began.
     conn.close_on_drop();
-    // `foreign_keys` cannot change inside a transaction; `threads` lets index builds sort on
-    // a second core.
+    // `foreign_keys` cannot change inside a transaction.
     exec(&mut conn, "PRAGMA foreign_keys = OFF").await?;
-    exec(&mut conn, &format!("PRAGMA cache_size = -{LOAD_CACHE_KIB}")).await?;
-    exec(&mut conn, "PRAGMA threads = 2").await?;
+    set_cache(&mut conn, LOAD_CACHE_KIB).await?;
+    // Batch commits need not reach the disk one by one: nothing is acknowledged before
+    // `finish`, whose commit is fsynced (FULL) with all the WAL before it, and a crash
+    // in between loses at most the last batches, which a re-run stores again. WAL mode
+    // stays consistent either way.
+    exec(&mut conn, "PRAGMA synchronous = NORMAL").await?;
     exec(&mut conn, "BEGIN IMMEDIATE").await?;
     let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM customers)")
         .fetch_one(&mut *conn)
@@ -103,10 +143,28 @@ pub(crate) async fn begin(store: &SqliteStore) -> Result<Option<Box<dyn InitialL
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
+    let (customers, events) = largest_ids(&mut conn).await?;
     exec(&mut conn, "COMMIT").await?;
+    let path = store.path.clone();
+    let writer = tokio::task::spawn_blocking(move || BatchWriter::open(&path, LOAD_CACHE_KIB))
+        .await
+        .map_err(|e| StoreError::Database(format!("cannot open the load's writer: {e}")));
+    let writer = match writer.and_then(|w| w) {
+        Ok(w) => w,
+        Err(e) => {
+            // Nothing loaded yet: put the indexes back before reporting.
+            let _ = rebuild(&mut conn).await;
+            let _ = exec(&mut conn, "COMMIT").await;
+            return Err(e);
+        }
+    };
     Ok(Some(Box::new(SqliteInitialLoad {
         conn,
-        units: units.into_iter().collect(),
+        writer: Some(writer),
+        running: None,
+        units: Arc::new(units.into_iter().collect()),
+        next_customer: customers + 1,
+        next_event: events + 1,
         stored: 0,
     })))
 }
@@ -137,6 +195,25 @@ pub(crate) async fn set_indexes_aside(
         exec(conn, &format!("DROP INDEX \"{name}\"")).await?;
     }
     Ok(indexes.len())
+}
+
+/// Sets `conn` up for index builds on SQLite's multi-threaded sorter, outside any
+/// transaction. The sorter uses its worker threads only with temporary files (the pool's
+/// `temp_store = MEMORY` makes it sort on one thread) and sorts one cache-sized run per
+/// worker, so a small cache sorts faster than a large one. Measured at 10 000 000
+/// customers, the name index: 17.0 s (512 MiB cache) or 20.6 s (temporary storage in
+/// memory) against 5.7 s with 8 MiB runs in files and two threads.
+pub(crate) async fn sort_in_threads(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    exec(conn, "PRAGMA temp_store = FILE").await?;
+    exec(conn, "PRAGMA threads = 2").await?;
+    set_cache(conn, SORT_CACHE_KIB).await
+}
+
+/// Puts back what `sort_in_threads` changed on a connection that returns to the pool.
+pub(crate) async fn pool_settings(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    exec(conn, "PRAGMA temp_store = MEMORY").await?;
+    exec(conn, "PRAGMA threads = 0").await?;
+    set_cache(conn, crate::CACHE_KIB).await
 }
 
 /// `CREATE INDEX name …` as `CREATE INDEX IF NOT EXISTS name …`: a repair at store open may
@@ -244,15 +321,50 @@ pub(crate) async fn repair(pool: &SqlitePool) -> Result<(), StoreError> {
         "a bulk load was interrupted: rebuilding the indexes it set aside"
     );
     let mut conn = pool.acquire().await.map_err(db)?;
-    rebuild_each(&mut conn).await.map(|_| ())
+    sort_in_threads(&mut conn).await?;
+    let rebuilt = rebuild_each(&mut conn).await;
+    let reset = pool_settings(&mut conn).await;
+    rebuilt.and(reset)
 }
 
 impl SqliteInitialLoad {
-    async fn rebuild(&mut self) -> Result<(), StoreError> {
-        exec(&mut self.conn, "BEGIN IMMEDIATE").await?;
-        rebuild_in(&mut self.conn).await?;
-        Ok(())
+    /// Waits for the running batch, if any, and takes the writer back. A batch's error is
+    /// returned here, with the writer kept.
+    async fn settle(&mut self) -> Result<BatchWriter, StoreError> {
+        if let Some(running) = self.running.take() {
+            let (writer, result) = running.await.map_err(|e| {
+                StoreError::Database(format!("a batch of the initial load stopped: {e}"))
+            })?;
+            match result {
+                Ok(count) => {
+                    self.stored += count;
+                    return Ok(writer);
+                }
+                Err(e) => {
+                    self.writer = Some(writer);
+                    return Err(e);
+                }
+            }
+        }
+        self.writer.take().ok_or_else(|| {
+            StoreError::Database(
+                "the initial load lost its writer (a batch thread stopped); the indexes are \
+                 rebuilt when the store is next opened"
+                    .to_owned(),
+            )
+        })
     }
+}
+
+/// Begins the closing transaction (`finish` and `abort` commit it): its COMMIT is fsynced,
+/// and with it every batch before.
+async fn rebuild(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    exec(conn, "PRAGMA synchronous = FULL").await?;
+    // The connection is closed when the load ends: nothing to put back.
+    sort_in_threads(conn).await?;
+    exec(conn, "BEGIN IMMEDIATE").await?;
+    rebuild_in(conn).await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -269,18 +381,25 @@ impl InitialLoad for SqliteInitialLoad {
         {
             return Err(UNKNOWN_UNIT);
         }
-        let refs: Vec<&CustomerRecord> = records.iter().collect();
-        exec(&mut self.conn, "BEGIN IMMEDIATE").await?;
-        let ids = match insert_unchecked(&mut self.conn, &refs, &self.units, actor, now).await {
-            Ok(ids) => ids,
-            Err(e) => {
-                exec(&mut self.conn, "ROLLBACK").await?;
-                return Err(e);
-            }
+        let mut writer = self.settle().await?;
+        let count = records.len() as i64;
+        let batch = Batch {
+            records,
+            first: self.next_customer,
+            first_event: self.next_event,
+            at: ms(now),
+            staff_id: actor.staff_id().map(|s| s.0),
+            actor: actor.label(),
         };
-        exec(&mut self.conn, "COMMIT").await?;
-        self.stored += ids.len() as u64;
-        Ok(ids.into_iter().map(CustomerId).collect())
+        let first = batch.first;
+        self.next_customer += count;
+        self.next_event += count;
+        let units = self.units.clone();
+        self.running = Some(tokio::task::spawn_blocking(move || {
+            let result = writer.write(&batch, &units).map(|()| count as u64);
+            (writer, result)
+        }));
+        Ok((first..first + count).map(CustomerId).collect())
     }
 
     async fn finish(
@@ -288,7 +407,9 @@ impl InitialLoad for SqliteInitialLoad {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        self.rebuild().await?;
+        // Closed here: the rebuild runs on the load's other connection.
+        drop(self.settle().await?);
+        rebuild(&mut self.conn).await?;
         append_in(
             &mut self.conn,
             actor,
@@ -306,7 +427,10 @@ impl InitialLoad for SqliteInitialLoad {
     }
 
     async fn abort(mut self: Box<Self>) -> Result<(), StoreError> {
-        self.rebuild().await?;
+        // The batch that failed has rolled back; the others are committed.
+        let _ = self.settle().await;
+        self.writer = None;
+        rebuild(&mut self.conn).await?;
         exec(&mut self.conn, "COMMIT").await
     }
 }

@@ -13,6 +13,7 @@ mod catalogue;
 mod customer;
 mod customer_insert;
 mod customer_load;
+mod customer_load_batch;
 mod customer_read;
 mod customer_upsert;
 mod import_job;
@@ -57,6 +58,8 @@ const MAX_CONNECTIONS: u32 = 8;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The database file (an initial load writes its batches through a connection of its own).
+    path: Arc<std::path::PathBuf>,
     /// The group-committing intake writer (one task per store, shared by clones).
     intakes: Arc<IntakeQueue<workorder_intake::SqliteIntakeWriter>>,
     /// API tokens resolved in the last second (see `kefu_store::token_cache`).
@@ -129,6 +132,7 @@ impl SqliteStore {
         let writer = workorder_intake::SqliteIntakeWriter { pool: pool.clone() };
         Ok(SqliteStore {
             pool,
+            path: Arc::new(path.to_owned()),
             intakes: Arc::new(IntakeQueue::new(writer)),
             tokens: Arc::default(),
             text: Arc::default(),

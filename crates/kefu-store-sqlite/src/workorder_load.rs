@@ -17,7 +17,7 @@ use kefu_store::{OrderColumns, StoreError};
 use sqlx::SqliteConnection;
 
 use crate::customer_insert::bulk_insert;
-use crate::customer_load::{rebuild_each, set_indexes_aside};
+use crate::customer_load::{pool_settings, rebuild_each, set_indexes_aside, sort_in_threads};
 use crate::customer_upsert::{BULK_CACHE_KIB, set_cache};
 use crate::search::insert_terms;
 use crate::{SqliteStore, db, is_unique_violation, ms};
@@ -283,10 +283,9 @@ impl WorkOrderLoadStore for SqliteStore {
     async fn finish_bulk_orders(&self) -> Result<(), StoreError> {
         let _turn = self.loads.lock().await;
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        // The sorts of the index builds run in the page cache.
-        set_cache(&mut conn, BULK_CACHE_KIB).await?;
+        sort_in_threads(&mut conn).await?;
         let result = rebuild_each(&mut conn).await;
-        let reset = set_cache(&mut conn, crate::CACHE_KIB).await;
+        let reset = pool_settings(&mut conn).await;
         result.and(reset).map(|_| ())
     }
 }

@@ -16,6 +16,27 @@ async fn indexes(store: &SqliteStore) -> Vec<(String, Option<String>)> {
         .expect("sqlite_master")
 }
 
+/// `temp_store`, `threads` and `cache_size` of every connection the pool holds now.
+async fn pool_pragmas(store: &SqliteStore) -> Vec<(i64, i64, i64)> {
+    // Every connection, waiting for those on their way back to the pool.
+    let mut held = Vec::new();
+    for _ in 0..store.pool().size() {
+        held.push(store.pool().acquire().await.expect("connection"));
+    }
+    let mut found = Vec::new();
+    for conn in &mut held {
+        let row: (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT temp_store FROM pragma_temp_store), \
+             (SELECT threads FROM pragma_threads), (SELECT cache_size FROM pragma_cache_size)",
+        )
+        .fetch_one(&mut **conn)
+        .await
+        .expect("pragmas");
+        found.push(row);
+    }
+    found
+}
+
 #[tokio::test]
 async fn a_finished_initial_load_leaves_every_index_of_the_schema() {
     let store = fresh_store().await;
@@ -46,6 +67,57 @@ async fn a_finished_initial_load_leaves_every_index_of_the_schema() {
         plan.iter().any(|p| p.3.contains("customer_phones_phone")),
         "{plan:?}"
     );
+}
+
+/// Batches run while the next is prepared, with ids handed out ahead: a customer created by
+/// someone else in between takes one of them, and the load must stop with an error rather than
+/// collide; the batches before stay stored, with every index back after `abort`.
+#[tokio::test]
+async fn a_customer_created_during_the_load_stops_it_cleanly() {
+    let store = fresh_store().await;
+    let t = tree(&store).await;
+    let before = indexes(&store).await;
+    let mut load = store
+        .begin_initial_load()
+        .await
+        .expect("begin")
+        .expect("empty archive");
+    let first = load
+        .insert(
+            (1..50).map(|n| customer(n, t.county_a.id)).collect(),
+            &SYSTEM,
+            t0(),
+        )
+        .await
+        .expect("first batch");
+    assert_eq!(first.len(), 49);
+    // An agent's create takes the next free id: one the load has promised to its first batch
+    // (if that batch has not started yet) or to its second.
+    store
+        .create_customer(customer(900, t.county_b.id), &SYSTEM, t0())
+        .await
+        .expect("an agent's create");
+    let mut outcome = load
+        .insert(
+            (50..60).map(|n| customer(n, t.county_a.id)).collect(),
+            &SYSTEM,
+            t0(),
+        )
+        .await;
+    if outcome.is_ok() {
+        outcome = load
+            .insert(vec![customer(60, t.county_a.id)], &SYSTEM, t0())
+            .await;
+    }
+    let err = outcome.expect_err("a batch found its ids taken");
+    assert!(err.to_string().contains("another writer"), "{err}");
+    load.abort().await.expect("abort");
+    let kept = store.count_customers().await.expect("count");
+    assert!(
+        kept == 1 || kept == 50,
+        "whole batches and the agent's, not {kept}"
+    );
+    assert_eq!(indexes(&store).await, before);
 }
 
 #[tokio::test]
@@ -106,8 +178,17 @@ async fn a_bulk_order_load_sets_the_order_indexes_aside_and_puts_them_back() {
             .any(|(n, _)| n == "sqlite_autoindex_work_orders_1"),
         "the unique order number stays: {during:?}"
     );
+    let pool_before = pool_pragmas(&store).await;
     store.finish_bulk_orders().await.expect("finish");
     assert_eq!(indexes(&store).await, before);
+    // The rebuild sorted with temporary files, threads and a small cache: its connection is
+    // back in the pool with the pool's settings.
+    let pool_after = pool_pragmas(&store).await;
+    assert!(!pool_after.is_empty());
+    assert!(
+        pool_after.iter().all(|p| Some(p) == pool_before.first()),
+        "{pool_before:?} → {pool_after:?}"
+    );
 }
 
 #[tokio::test]

@@ -172,8 +172,10 @@ pub async fn upsert_batch_is_all_or_nothing(store: &dyn Store) {
 
 /// An imported customer reads back exactly as given (backslashes, quotes and commas included:
 /// PostgreSQL imports stream rows in COPY's escaped text), and its history opens with one
-/// `Created` event listing every non-empty field from "" — the creation snapshot decoded.
-pub async fn imported_customer_reads_back_with_its_creation_snapshot(store: &dyn Store) {
+/// `Created` event listing every non-empty field from "" — also after later changes by a
+/// re-import and by an agent, which the creation event must not take on (its values are
+/// derived from the record with the later changes undone).
+pub async fn imported_customer_history_keeps_its_creation_values(store: &dyn Store) {
     let t = tree(store).await;
     let mut tricky = input(330, t.county_a.id);
     tricky.address = r#"杭州市西湖区 "文三路" 1\2 号, 3 幢"#.into();
@@ -221,6 +223,57 @@ pub async fn imported_customer_reads_back_with_its_creation_snapshot(store: &dyn
             .collect();
         assert_eq!(got, expected);
     }
+    let UpsertOutcome::Created(id) = outcomes[0] else {
+        panic!("created above");
+    };
+    let mut reimported = tricky.clone();
+    reimported.address = "杭州市上城区解放路 2 号".into();
+    reimported.tags = vec!["重要客户".into()];
+    store
+        .upsert_customers(vec![reimported.clone()], &SYSTEM, at(5))
+        .await
+        .expect("re-import");
+    let mut edited = reimported.clone();
+    edited.address = "杭州市滨江区江南大道 3 号".into();
+    edited.industry = None;
+    store
+        .update_customer(id, 2, edited, &t.hq.path, &SYSTEM, at(6))
+        .await
+        .expect("agent edit");
+    let h = store
+        .customer_history(id, &t.hq.path, all())
+        .await
+        .expect("history");
+    let kinds: Vec<CustomerEventKind> = h.items.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            CustomerEventKind::Created,
+            CustomerEventKind::Updated,
+            CustomerEventKind::Updated
+        ]
+    );
+    let created: Vec<(String, String)> = h.items[0]
+        .changes
+        .iter()
+        .map(|c| (c.field.clone(), c.new.clone()))
+        .collect();
+    let given: Vec<(String, String)> = tricky
+        .field_texts()
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(f, v)| (f.to_owned(), v))
+        .collect();
+    assert_eq!(
+        created, given,
+        "the creation event keeps the imported values"
+    );
+    let fields: Vec<&str> = h.items[2]
+        .changes
+        .iter()
+        .map(|c| c.field.as_str())
+        .collect();
+    assert_eq!(fields, ["address", "industry"]);
     let found = store
         .find_customers(
             &CustomerLookup::Account(bare.account_number.as_str().to_owned()),

@@ -90,7 +90,7 @@ macro_rules! store_tests {
             batch_create_is_all_or_nothing,
             upsert_creates_then_updates_by_account_number,
             upsert_batch_is_all_or_nothing,
-            imported_customer_reads_back_with_its_creation_snapshot,
+            imported_customer_history_keeps_its_creation_values,
             initial_load_then_reimport_updates_without_duplicates,
             failed_initial_load_aborts_and_a_rerun_completes_it,
             initial_load_is_not_offered_once_a_customer_is_stored,

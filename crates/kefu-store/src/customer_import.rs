@@ -94,10 +94,11 @@ pub trait CustomerImportStore {
 /// An initial load in progress (see `CustomerImportStore::begin_initial_load`).
 #[async_trait]
 pub trait InitialLoad: Send {
-    /// Stores new customers with their children and one `Created` event each (with its
-    /// creation snapshot); returns their ids in input order. The caller guarantees that no
-    /// account number repeats across the whole load (the import's reader keeps the first); a
-    /// repeat still fails at `finish`, on the rebuilt unique index. Errors:
+    /// Stores new customers with their children and one `Created` event each; returns their
+    /// ids in input order. The caller guarantees that no account number repeats across the
+    /// whole load (the import's reader keeps the first); a repeat still fails at `finish`, on
+    /// the rebuilt unique index. A store may run the batch while the caller prepares the next
+    /// (SQLite does): its errors then surface at the next `insert` or at `finish`. Errors:
     /// `UnknownReference{supply_unit_id}`.
     async fn insert(
         &mut self,

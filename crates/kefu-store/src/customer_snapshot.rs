@@ -7,11 +7,13 @@
 //! pages show a created customer exactly as before. Older events (before 0009) keep their
 //! change rows and have no snapshot. Written once here so both stores store the same text.
 //!
-//! The text was first a JSON array of `[field, value]` pairs; it is now a compact positional
-//! form (values only, see `encode_created`), because at 10 million customers the snapshot is
-//! a third of what an initial load writes. Both forms are read.
-
-use std::fmt::Write as _;
+//! The text was first a JSON array of `[field, value]` pairs, then a compact positional form
+//! (values only). Both forms are still read, but no longer written: at 10 million customers
+//! the snapshot was the largest table of an initial load (241 of 642 MB per million customers
+//! on SQLite) and it only repeated the customer row. A `Created` event now stores neither
+//! snapshot nor change rows; its values are the customer's current record with every later
+//! change undone (`created_from`), since each later event records the old value of every
+//! field it changed.
 
 use kefu_domain::customer::{CustomerRecord, FieldChange};
 
@@ -46,12 +48,15 @@ const SEP: char = '\u{1f}';
 /// The first value of a compact snapshot: its format version.
 const COMPACT: &str = "2";
 
-/// The snapshot text of a new customer, compact form: the format version, then the value of
+/// The snapshot text of a new customer as written before creation values were derived, compact
+/// form: the format version, then the value of
 /// every field in `FIELDS` order (empty when absent), separated by U+001F. Field names are
 /// implied by the position, so the text is about the size of the customer row (~40 % of the
 /// JSON form with names), and it is written straight from the record, without building the
 /// per-field strings of `field_texts`: an import writes one per customer.
-pub fn encode_created(record: &CustomerRecord) -> String {
+#[cfg(test)]
+fn encode_created(record: &CustomerRecord) -> String {
+    use std::fmt::Write as _;
     let mut out = String::with_capacity(192);
     out.push_str(COMPACT);
     let next = |out: &mut String| out.push(SEP);
@@ -118,7 +123,8 @@ pub fn encode_created(record: &CustomerRecord) -> String {
 }
 
 /// The first snapshot form (migration 0009): a JSON array of `[field, value]` pairs, one per
-/// non-empty field. Still read; written only for a record the compact form cannot hold.
+/// non-empty field. Still read.
+#[cfg(test)]
 fn encode_json(record: &CustomerRecord) -> String {
     let pairs: Vec<(&'static str, String)> = record
         .field_texts()
@@ -127,6 +133,27 @@ fn encode_json(record: &CustomerRecord) -> String {
         .collect();
     // Serialising strings into a JSON array cannot fail.
     serde_json::to_string(&pairs).unwrap_or_default()
+}
+
+/// The `Created` changes of a customer whose creation event stores no snapshot: its current
+/// record with every later change undone, newest first. `later` holds the changes of every
+/// event after the creation, oldest first (event order, then position), as stored.
+pub fn created_from(current: &CustomerRecord, later: &[FieldChange]) -> Vec<FieldChange> {
+    let mut values = current.field_texts();
+    for change in later.iter().rev() {
+        if let Some((_, value)) = values.iter_mut().find(|(f, _)| *f == change.field) {
+            value.clone_from(&change.old);
+        }
+    }
+    values
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(field, new)| FieldChange {
+            field: field.to_owned(),
+            old: String::new(),
+            new,
+        })
+        .collect()
 }
 
 /// The changes a snapshot (either form) stands for: each non-empty field from "" to its
@@ -256,6 +283,26 @@ mod tests {
         let old = decode_created(1, &encode_json(&record)).expect("json decodes");
         let new = decode_created(1, &encode_created(&record)).expect("compact decodes");
         assert_eq!(old, new);
+    }
+
+    #[test]
+    fn creation_values_are_the_current_record_with_later_changes_undone() {
+        let created = sample_record();
+        let mut renamed = created.clone();
+        renamed.name = kefu_domain::customer::CustomerName::parse("李四").expect("name");
+        renamed.tags.clear();
+        let mut moved = renamed.clone();
+        moved.address = "杭州市上城区解放路 2 号".into();
+        moved.name = kefu_domain::customer::CustomerName::parse("王五").expect("name");
+        let later: Vec<FieldChange> = [
+            kefu_domain::customer::diff(&created, &renamed),
+            kefu_domain::customer::diff(&renamed, &moved),
+        ]
+        .concat();
+        assert_eq!(later.len(), 4, "{later:?}");
+        let expected = decode_created(1, &encode_created(&created)).expect("decodes");
+        assert_eq!(created_from(&moved, &later), expected);
+        assert_eq!(created_from(&created, &[]), expected);
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub struct Summary {
     pub dry_run: bool,
     /// Stopped by Ctrl-C after the last whole batch.
     pub interrupted: bool,
-    /// The archive was empty: loaded in one transaction, indexes rebuilt at the end.
+    /// The archive was empty: loaded with its indexes set aside and rebuilt at the end.
     pub initial_load: bool,
 }
 
@@ -99,8 +99,8 @@ impl Summary {
             ));
             if self.initial_load {
                 out.push_str(
-                    "首次导入 initial load into an empty archive: one transaction, indexes \
-                     rebuilt at the end\n",
+                    "首次导入 initial load into an empty archive: indexes set aside, rebuilt once \
+                     at the end\n",
                 );
             }
             if s.retired > 0 {

@@ -64,6 +64,7 @@ fn read_all(
     units: Units,
     today: NaiveDate,
     batch_size: usize,
+    keep_original: bool,
     report: SharedReport,
     tx: mpsc::Sender<Vec<Good>>,
     mut progress: Progress,
@@ -95,7 +96,7 @@ fn read_all(
         batch.push(Good {
             line: row.line,
             record: *record,
-            original: row.cells,
+            original: if keep_original { row.cells } else { Vec::new() },
         });
         if batch.len() >= batch_size {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
@@ -163,24 +164,43 @@ async fn pass(
     };
     let progress = Progress::new(source.total, unit, opts.quiet);
     let encoding = source.encoding_name;
-    let (tx, mut rx) = mpsc::channel::<Vec<Good>>(QUEUE);
-    let reader = {
-        let report = report.clone();
-        let batch = opts.batch_size.max(1);
-        let rows = source.rows;
-        std::thread::spawn(move || {
-            read_all(rows, columns, units, today, batch, report, tx, progress)
-        })
-    };
-
     let actor = Actor::System("import");
-    // An empty archive is loaded in one transaction with its indexes rebuilt at the end.
+    // An empty archive is loaded with its indexes rebuilt at the end.
     let mut load = if write {
         store.begin_initial_load().await?
     } else {
         None
     };
     let initial_load = load.is_some();
+    let (tx, mut rx) = mpsc::channel::<Vec<Good>>(QUEUE);
+    let reader = {
+        // Only upserts report rows after the reader (retired customers): an initial load
+        // needs no original cells, so they are freed where they were made.
+        let keep_original = !initial_load;
+        let report = report.clone();
+        let batch = opts.batch_size.max(1);
+        let rows = source.rows;
+        std::thread::Builder::new()
+            .name("kefu-import-reader".to_owned())
+            .spawn(move || {
+                read_all(
+                    rows,
+                    columns,
+                    units,
+                    today,
+                    batch,
+                    keep_original,
+                    report,
+                    tx,
+                    progress,
+                )
+            })
+            .map_err(|e| ImportError::Read {
+                path: opts.file.clone(),
+                reason: format!("cannot start the reader thread: {e}"),
+            })?
+    };
+
     let mut stored = UpsertCounts::default();
     let mut failure = None;
     let mut interrupted = false;
