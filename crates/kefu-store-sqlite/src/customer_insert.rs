@@ -18,7 +18,7 @@ pub(crate) const MAX_PARAMS: usize = 16_000;
 
 /// Multi-row `VALUES` inserts of `rows`, as few statements as the parameter limit allows;
 /// built apart from running them, so a bulk load builds one batch while another runs.
-pub(crate) fn insert_statements<T>(
+fn insert_statements<T>(
     head: &'static str,
     columns: usize,
     rows: &[T],
@@ -50,7 +50,7 @@ pub(crate) async fn bulk_insert<T>(
 
 /// Runs statements in order; a unique violation (an account number taken meanwhile) is
 /// `Duplicate`.
-pub(crate) async fn run_statements(
+async fn run_statements(
     conn: &mut SqliteConnection,
     statements: Vec<QueryBuilder<Sqlite>>,
 ) -> Result<(), StoreError> {
@@ -342,7 +342,7 @@ pub(crate) async fn insert_unchecked(
 /// The statements that store new customers with ids from `first` on, their phones, tags and
 /// special dates, and their `Created` events with ids from `first_event` on (the caller
 /// knows both ranges are free). Unit paths come from `units`.
-pub(crate) fn new_customer_statements(
+fn new_customer_statements(
     records: &[&CustomerRecord],
     units: &HashMap<i64, String>,
     actor: &Actor,

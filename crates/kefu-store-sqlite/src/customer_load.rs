@@ -407,8 +407,21 @@ impl InitialLoad for SqliteInitialLoad {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        // Closed here: the rebuild runs on the load's other connection.
-        drop(self.settle().await?);
+        if let Err(e) = self.settle().await {
+            // The last batch failed: put the indexes back, as `abort` does, before reporting.
+            self.writer = None;
+            let restored = async {
+                rebuild(&mut self.conn).await?;
+                exec(&mut self.conn, "COMMIT").await
+            };
+            if let Err(again) = restored.await {
+                // The marker stays: the next open rebuilds them.
+                tracing::warn!(error = %again, "could not rebuild the indexes after a failed batch");
+            }
+            return Err(e);
+        }
+        // The writer is closed by now: the rebuild runs on the load's other connection.
+        self.writer = None;
         rebuild(&mut self.conn).await?;
         append_in(
             &mut self.conn,

@@ -120,6 +120,42 @@ async fn a_customer_created_during_the_load_stops_it_cleanly() {
     assert_eq!(indexes(&store).await, before);
 }
 
+/// A batch's error surfaces at the next call; when that is `finish` (the last batch failed),
+/// the indexes still come back at once, with the whole batches before it kept.
+#[tokio::test]
+async fn a_last_batch_that_fails_still_gets_the_indexes_back() {
+    let store = fresh_store().await;
+    let t = tree(&store).await;
+    let before = indexes(&store).await;
+    let mut load = store
+        .begin_initial_load()
+        .await
+        .expect("begin")
+        .expect("empty archive");
+    load.insert(
+        (1..11).map(|n| customer(n, t.county_a.id)).collect(),
+        &SYSTEM,
+        t0(),
+    )
+    .await
+    .expect("first batch");
+    // The caller promised unique account numbers; this batch breaks the promise.
+    load.insert(vec![customer(3, t.county_b.id)], &SYSTEM, t0())
+        .await
+        .expect("queued");
+    let err = load.finish(&SYSTEM, t0()).await.expect_err("duplicate");
+    assert!(
+        matches!(err, kefu_store::StoreError::Duplicate { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        indexes(&store).await,
+        before,
+        "indexes back without a reopen"
+    );
+    assert_eq!(store.count_customers().await.expect("count"), 10);
+}
+
 #[tokio::test]
 async fn indexes_left_aside_by_a_crashed_load_are_rebuilt_at_the_next_open() {
     let store = fresh_store().await;
