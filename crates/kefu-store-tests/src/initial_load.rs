@@ -1,6 +1,7 @@
-//! The initial load of an empty customer archive (issue 6): one transaction, indexes rebuilt at
-//! the end, rolled back whole when it fails or is dropped, refused once a customer is stored.
-//! The stores' own tests check that every index of the schema is back afterwards.
+//! The initial load of an empty customer archive (issue 6): indexes set aside and rebuilt at the
+//! end; a failed load keeps nothing (PostgreSQL, one transaction) or its whole batches (SQLite);
+//! refused once a customer is stored. The stores' own tests check that every index of the
+//! schema is back afterwards.
 
 use kefu_domain::ids::OrgUnitId;
 use kefu_store::{
