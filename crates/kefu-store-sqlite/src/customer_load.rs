@@ -24,8 +24,10 @@
 //! Consistency: the UNIQUE account-number index stays throughout, so a re-run never
 //! duplicates. A failed load is `abort`ed (indexes rebuilt, whole batches kept, like the
 //! batch-by-batch path); after a crash, the marker makes the next `migrate` (every store open)
-//! rebuild the indexes. The connection is closed, never returned to the pool, when the load
-//! ends: its pragmas (foreign keys off, a large cache) must not leak to other work.
+//! rebuild the indexes. The load's pool connection is closed, never returned to the pool, when
+//! the load ends: its sorting pragmas (`sort_in_threads`) must not leak to other work; the
+//! batch writer's connection (foreign keys off, `synchronous = NORMAL`, a large cache) is its
+//! own and closed before the rebuild.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -62,8 +64,8 @@ const CHILDREN: [&str; 4] = [
     "customer_events",
 ];
 
-/// Page cache of the load's connection while rows go in: the unique account-number index
-/// takes inserts in random order, and the tables' last pages stay cached between batches.
+/// Page cache of the batch writer: the unique account-number index takes inserts in random
+/// order, and the tables' last pages stay cached between batches.
 const LOAD_CACHE_KIB: u32 = 512 * 1024;
 /// Page cache while indexes are built: SQLite's sorter sorts runs of this size, one per
 /// worker thread, then merges them.
@@ -112,14 +114,6 @@ pub(crate) async fn begin(store: &SqliteStore) -> Result<Option<Box<dyn InitialL
     let mut conn = store.pool.acquire().await.map_err(db)?;
     // From here on any early return closes the connection, rolling back what it began.
     conn.close_on_drop();
-    // `foreign_keys` cannot change inside a transaction.
-    exec(&mut conn, "PRAGMA foreign_keys = OFF").await?;
-    set_cache(&mut conn, LOAD_CACHE_KIB).await?;
-    // Batch commits need not reach the disk one by one: nothing is acknowledged before
-    // `finish`, whose commit is fsynced (FULL) with all the WAL before it, and a crash
-    // in between loses at most the last batches, which a re-run stores again. WAL mode
-    // stays consistent either way.
-    exec(&mut conn, "PRAGMA synchronous = NORMAL").await?;
     exec(&mut conn, "BEGIN IMMEDIATE").await?;
     let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM customers)")
         .fetch_one(&mut *conn)
