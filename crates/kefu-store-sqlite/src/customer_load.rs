@@ -221,15 +221,19 @@ fn if_not_exists(sql: &str) -> String {
     sql.to_owned()
 }
 
+/// The indexes set aside and not rebuilt yet: name and `CREATE INDEX` text.
+async fn pending_indexes(conn: &mut SqliteConnection) -> Result<Vec<(String, String)>, StoreError> {
+    sqlx::query_as("SELECT name, sql FROM load_pending_indexes ORDER BY name")
+        .fetch_all(conn)
+        .await
+        .map_err(db)
+}
+
 /// Inside the caller's write transaction: re-creates every index still pending, checks that
 /// the customer tables' references are in range, and deletes the marker rows. Returns how
 /// many indexes were built.
 pub(crate) async fn rebuild_in(conn: &mut SqliteConnection) -> Result<usize, StoreError> {
-    let pending: Vec<(String, String)> =
-        sqlx::query_as("SELECT name, sql FROM load_pending_indexes ORDER BY name")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?;
+    let pending = pending_indexes(conn).await?;
     for (_, sql) in &pending {
         exec(conn, &if_not_exists(sql)).await?;
     }
@@ -267,11 +271,7 @@ async fn check_references(conn: &mut SqliteConnection) -> Result<(), StoreError>
 /// WAL rather than all of them (~8 GB for the order indexes at 30 M orders), and an
 /// interrupted rebuild keeps the indexes it finished. Outside any transaction.
 pub(crate) async fn rebuild_each(conn: &mut SqliteConnection) -> Result<usize, StoreError> {
-    let pending: Vec<(String, String)> =
-        sqlx::query_as("SELECT name, sql FROM load_pending_indexes ORDER BY name")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?;
+    let pending = pending_indexes(conn).await?;
     // Checked first, so a failure leaves the marker for the next try (the check reads
     // whole child tables when their indexes are aside: seconds at 10 M customers).
     check_references(conn).await?;

@@ -3,7 +3,8 @@
 //! store is opened again; the pool's connections keep checking foreign keys. The same for the
 //! work-order indexes a bulk order load sets aside.
 
-use kefu_store::{CustomerImportStore, CustomerStore, Store, WorkOrderLoadStore};
+use kefu_domain::customer::CustomerRecord;
+use kefu_store::{CustomerImportStore, CustomerStore, InitialLoad, Store, WorkOrderLoadStore};
 use kefu_store_sqlite::SqliteStore;
 use kefu_store_sqlite::testing::fresh_store;
 use kefu_store_tests::fixtures::{SYSTEM, customer, t0, tree};
@@ -37,24 +38,33 @@ async fn pool_pragmas(store: &SqliteStore) -> Vec<(i64, i64, i64)> {
     found
 }
 
+/// An initial load of the empty `store`, its first batch `records` stored (or running).
+async fn begin_with(store: &SqliteStore, records: Vec<CustomerRecord>) -> Box<dyn InitialLoad> {
+    let count = records.len();
+    let mut load = store
+        .begin_initial_load()
+        .await
+        .expect("begin")
+        .expect("empty archive");
+    let ids = load
+        .insert(records, &SYSTEM, t0())
+        .await
+        .expect("first batch");
+    assert_eq!(ids.len(), count);
+    load
+}
+
 #[tokio::test]
 async fn a_finished_initial_load_leaves_every_index_of_the_schema() {
     let store = fresh_store().await;
     let t = tree(&store).await;
     let before = indexes(&store).await;
     assert!(before.iter().any(|(n, _)| n == "customer_phones_phone"));
-    let mut load = store
-        .begin_initial_load()
-        .await
-        .expect("begin")
-        .expect("empty archive");
-    load.insert(
+    let load = begin_with(
+        &store,
         (1..200).map(|n| customer(n, t.county_a.id)).collect(),
-        &SYSTEM,
-        t0(),
     )
-    .await
-    .expect("insert");
+    .await;
     load.finish(&SYSTEM, t0()).await.expect("finish");
     assert_eq!(indexes(&store).await, before);
     let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
@@ -77,20 +87,11 @@ async fn a_customer_created_during_the_load_stops_it_cleanly() {
     let store = fresh_store().await;
     let t = tree(&store).await;
     let before = indexes(&store).await;
-    let mut load = store
-        .begin_initial_load()
-        .await
-        .expect("begin")
-        .expect("empty archive");
-    let first = load
-        .insert(
-            (1..50).map(|n| customer(n, t.county_a.id)).collect(),
-            &SYSTEM,
-            t0(),
-        )
-        .await
-        .expect("first batch");
-    assert_eq!(first.len(), 49);
+    let mut load = begin_with(
+        &store,
+        (1..50).map(|n| customer(n, t.county_a.id)).collect(),
+    )
+    .await;
     // An agent's create takes the next free id: one the load has promised to its first batch
     // (if that batch has not started yet) or to its second.
     store
@@ -127,18 +128,11 @@ async fn a_last_batch_that_fails_still_gets_the_indexes_back() {
     let store = fresh_store().await;
     let t = tree(&store).await;
     let before = indexes(&store).await;
-    let mut load = store
-        .begin_initial_load()
-        .await
-        .expect("begin")
-        .expect("empty archive");
-    load.insert(
+    let mut load = begin_with(
+        &store,
         (1..11).map(|n| customer(n, t.county_a.id)).collect(),
-        &SYSTEM,
-        t0(),
     )
-    .await
-    .expect("first batch");
+    .await;
     // The caller promised unique account numbers; this batch breaks the promise.
     load.insert(vec![customer(3, t.county_b.id)], &SYSTEM, t0())
         .await
@@ -161,18 +155,11 @@ async fn indexes_left_aside_by_a_crashed_load_are_rebuilt_at_the_next_open() {
     let store = fresh_store().await;
     let t = tree(&store).await;
     let before = indexes(&store).await;
-    let mut load = store
-        .begin_initial_load()
-        .await
-        .expect("begin")
-        .expect("empty archive");
-    load.insert(
+    let load = begin_with(
+        &store,
         (1..50).map(|n| customer(n, t.county_a.id)).collect(),
-        &SYSTEM,
-        t0(),
     )
-    .await
-    .expect("insert");
+    .await;
     // A crash: the load never finishes, its committed batch stays.
     drop(load);
     assert_ne!(indexes(&store).await, before, "the indexes are still aside");
