@@ -3,7 +3,8 @@
 //! `customer_special_dates` and `customer_events` inside the batch's transaction. COPY skips
 //! the per-statement planning and the array decoding of `UNNEST` inserts, which made the
 //! server, not the file, the slow side of an import. A `Created` event is one short history
-//! row: its values are derived from the record when read (`kefu_store::customer_snapshot`).
+//! row: its values are derived from the record when read (`kefu_store::customer_snapshot`);
+//! an initial load writes one `customer_batch_creations` row per batch instead.
 //!
 //! The caller has already found (and locked) the batch's existing customers, so every record
 //! here is new; a concurrent import taking an account number in between makes COPY fail on the
@@ -181,23 +182,26 @@ pub(crate) async fn copy_new(
         return Err(UNKNOWN_UNIT);
     }
     let ids = reserve_ids(conn, RESERVE_CUSTOMER_IDS, records.len()).await?;
-    copy_rows(conn, records, &ids, None, &units, actor, now).await?;
+    copy_rows(conn, records, &ids, &units, now).await?;
+    copy_created_events(conn, &ids, actor, now).await?;
     Ok(ids)
 }
 
-/// Writes new customers with the given ids (one per record), their children and their
-/// `Created` events, whose ids come from `first_event` on, or from the column's identity
-/// default when `None`. The supply units must be in `units`.
+/// An instant in COPY form.
+fn copy_instant(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string()
+}
+
+/// Writes new customers with the given ids (one per record) and their children, without
+/// history. The supply units must be in `units`.
 pub(crate) async fn copy_rows(
     conn: &mut PgConnection,
     records: &[CustomerRecord],
     ids: &[i64],
-    first_event: Option<i64>,
     units: &HashMap<i64, String>,
-    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let at = now.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
+    let at = copy_instant(now);
     let customers = ids.iter().zip(records);
     copy_each(
         conn,
@@ -286,42 +290,34 @@ pub(crate) async fn copy_rows(
                 .end_row();
         },
     )
-    .await?;
+    .await
+}
 
+/// One `Created` event per customer, ids from the column's identity default (nothing refers
+/// to them yet).
+async fn copy_created_events(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let at = copy_instant(now);
     let staff_id = actor.staff_id().map(|s| s.0);
     let label = actor.label();
-    let event = |rows: &mut CopyText, id: &i64| {
-        rows.int(*id)
-            .raw(&at)
-            .opt_int(staff_id)
-            .text(&label)
-            .raw(CustomerEventKind::Created.code())
-            .end_row();
-    };
-    match first_event {
-        Some(first) => {
-            copy_each(
-                conn,
-                "COPY customer_events (id, customer_id, at, staff_id, actor, kind) FROM STDIN",
-                (first..).zip(customers),
-                |rows, (event_id, (id, _))| {
-                    rows.int(event_id);
-                    event(rows, id);
-                },
-            )
-            .await
-        }
-        // Event ids from the column's identity default: nothing refers to them yet.
-        None => {
-            copy_each(
-                conn,
-                "COPY customer_events (customer_id, at, staff_id, actor, kind) FROM STDIN",
-                customers,
-                |rows, (id, _)| event(rows, id),
-            )
-            .await
-        }
-    }
+    copy_each(
+        conn,
+        "COPY customer_events (customer_id, at, staff_id, actor, kind) FROM STDIN",
+        ids,
+        |rows, id| {
+            rows.int(*id)
+                .raw(&at)
+                .opt_int(staff_id)
+                .text(&label)
+                .raw(CustomerEventKind::Created.code())
+                .end_row();
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! The initial load of an empty customer archive on PostgreSQL (issue 6, the province's first
 //! import), done as `pg_restore` does it: one transaction on a connection of its own locks the
-//! customer tables, sets their secondary indexes, their non-key UNIQUE constraints and their
-//! foreign keys aside (definitions read back from the catalog, so whatever later migrations
-//! add is rebuilt too), streams the rows in with `COPY` (no index to maintain, no per-row
-//! reference trigger, no statistics refresh per batch), then `finish` re-creates every index
-//! with a sorted build in a large `maintenance_work_mem`, re-adds the constraints (each one
-//! validated by a single join), analyzes the tables once and commits.
+//! customer tables, sets their secondary indexes, their primary keys, UNIQUE constraints and
+//! foreign keys (and the foreign keys that refer to them) aside (definitions read back from
+//! the catalog, so whatever later migrations add is rebuilt too), streams the rows in with
+//! `COPY` (no index to maintain, not even the keys' — a third of the server's COPY time at
+//! 1 M rows went to appending to the primary-key indexes; no per-row reference trigger, no
+//! statistics refresh per batch), then `finish` re-creates every index with a sorted build in
+//! a large `maintenance_work_mem`, re-adds the constraints (keys by a sorted build, foreign
+//! keys each validated by a single join), analyzes the tables once and commits.
 //!
 //! A crash, a failed batch or a dropped load rolls everything back, the dropped indexes
 //! included: DDL is transactional, so no store is ever left without its indexes. The
@@ -26,11 +28,11 @@ use crate::customer_copy::copy_rows;
 use crate::customer_insert::{UNKNOWN_UNIT, duplicate_account};
 use crate::{PgStore, db, is_unique_violation};
 
-/// The tables an initial load fills.
-const TABLES: &str = "customers, customer_phones, customer_tags, customer_special_dates, \
-                      customer_events";
+/// The tables an initial load fills. The customers' creation goes to
+/// `customer_batch_creations`, one row per batch, not to `customer_events`.
+const TABLES: &str = "customers, customer_phones, customer_tags, customer_special_dates";
 const TABLE_ARRAY: &str = "ARRAY['customers', 'customer_phones', 'customer_tags', \
-                           'customer_special_dates', 'customer_events']::regclass[]";
+                           'customer_special_dates']::regclass[]";
 
 /// What was set aside, to be put back in this order.
 struct SetAside {
@@ -44,10 +46,9 @@ pub(crate) struct PgInitialLoad {
     conn: PoolConnection<Postgres>,
     aside: SetAside,
     units: HashMap<i64, String>,
-    /// The next customer and event ids. The load hands them out itself (the tables are
-    /// locked) and moves the identity sequences past them at the end: no `nextval` per row.
+    /// The next customer id. The load hands ids out itself (the tables are locked) and moves
+    /// the identity sequence past them at the end: no `nextval` per row.
     next_customer: i64,
-    next_event: i64,
     stored: u64,
 }
 
@@ -85,10 +86,13 @@ async fn set_aside(conn: &mut PoolConnection<Postgres>) -> Result<SetAside, Stor
     .fetch_all(&mut **conn)
     .await
     .map_err(db)?;
-    // UNIQUE before FOREIGN KEY ('u' > 'f', hence DESC), so that keys exist when checked.
+    // The tables' own keys and foreign keys, and the foreign keys that refer to them (a
+    // primary key cannot be dropped while one refers to it). UNIQUE and PRIMARY KEY before
+    // FOREIGN KEY ('u' > 'p' > 'f', hence DESC), so that keys exist when checked.
     let constraints: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid) \
-         FROM pg_constraint WHERE conrelid = ANY({TABLE_ARRAY}) AND contype IN ('u', 'f') \
+         FROM pg_constraint WHERE (conrelid = ANY({TABLE_ARRAY}) AND contype IN ('p', 'u', 'f')) \
+         OR (confrelid = ANY({TABLE_ARRAY}) AND contype = 'f') \
          ORDER BY contype DESC, conrelid::regclass::text, conname"
     )))
     .fetch_all(&mut **conn)
@@ -144,13 +148,11 @@ pub(crate) async fn begin(store: &PgStore) -> Result<Option<Box<dyn InitialLoad>
         .await
         .map_err(db)?;
     let next_customer = first_free(&mut conn, "customers").await?;
-    let next_event = first_free(&mut conn, "customer_events").await?;
     Ok(Some(Box::new(PgInitialLoad {
         conn,
         aside,
         units: units.into_iter().collect(),
         next_customer,
-        next_event,
         stored: 0,
     })))
 }
@@ -171,18 +173,25 @@ impl InitialLoad for PgInitialLoad {
         }
         let n = i64::try_from(records.len()).unwrap_or(i64::MAX);
         let ids: Vec<i64> = (self.next_customer..).take(records.len()).collect();
-        copy_rows(
-            &mut self.conn,
-            &records,
-            &ids,
-            Some(self.next_event),
-            &self.units,
-            actor,
-            now,
-        )
-        .await?;
+        copy_rows(&mut self.conn, &records, &ids, &self.units, now).await?;
+        if let Some(last) = ids.last() {
+            // One history row for the batch: the customers' `Created` event, values derived
+            // when read (`kefu_store::customer_snapshot`).
+            sqlx::query(
+                "INSERT INTO customer_batch_creations \
+                 (first_customer_id, last_customer_id, at, staff_id, actor) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(self.next_customer)
+            .bind(last)
+            .bind(now)
+            .bind(actor.staff_id().map(|s| s.0))
+            .bind(actor.label())
+            .execute(&mut *self.conn)
+            .await
+            .map_err(db)?;
+        }
         self.next_customer += n;
-        self.next_event += n;
         self.stored += ids.len() as u64;
         Ok(ids.into_iter().map(CustomerId).collect())
     }
@@ -212,19 +221,13 @@ impl InitialLoad for PgInitialLoad {
                 }
             })?;
         }
-        let used = [
-            ("customers", self.next_customer),
-            ("customer_events", self.next_event),
-        ];
-        for (table, next) in used.into_iter().filter(|_| self.stored > 0) {
-            // Safe: the table name is one of ours. `setval(s, n)`: the next value is n + 1.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), $1)"
-            )))
-            .bind(next - 1)
-            .execute(&mut *self.conn)
-            .await
-            .map_err(db)?;
+        if self.stored > 0 {
+            // `setval(s, n)`: the next value is n + 1.
+            sqlx::query("SELECT setval(pg_get_serial_sequence('customers', 'id'), $1)")
+                .bind(self.next_customer - 1)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db)?;
         }
         append_in(
             &mut self.conn,

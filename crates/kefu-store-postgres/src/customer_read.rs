@@ -7,7 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kefu_domain::customer::{FieldChange, SpecialDate, window_keys};
 use kefu_domain::ids::{CustomerId, StaffId};
 use kefu_domain::org::OrgPath;
-use kefu_store::customer_snapshot::{created_from, decode_created};
+use kefu_store::customer_snapshot::{
+    BATCH_CREATED_EVENT_ID, BatchCreation, created_from, decode_created, needs_batch_creation,
+};
 use kefu_store::{
     Customer, CustomerEvent, CustomerEventKind, CustomerLookup, Page, PageRequest, SpecialDateHit,
     StoreError,
@@ -326,7 +328,42 @@ pub(crate) async fn history(
     {
         created.changes = creation_changes(conn, id, created.id).await?;
     }
+    if needs_batch_creation(page.after.is_none(), &events)
+        && let Some(batch) = batch_creation(conn, id).await?
+    {
+        let changes = creation_changes(conn, id, BATCH_CREATED_EVENT_ID).await?;
+        events.insert(0, batch.event(id, changes));
+    }
     Ok(Page::from_fetched(events, page, |e| e.id))
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchCreationRow {
+    at: DateTime<Utc>,
+    staff_id: Option<i64>,
+    actor: String,
+}
+
+/// The initial-load batch that stored customer `id`, if one did.
+async fn batch_creation(
+    conn: &mut PgConnection,
+    id: CustomerId,
+) -> Result<Option<BatchCreation>, StoreError> {
+    // The batch starting last at or before the id, if its range reaches the id: one probe.
+    let row: Option<BatchCreationRow> = sqlx::query_as(
+        "SELECT at, staff_id, actor FROM (SELECT * FROM customer_batch_creations \
+         WHERE first_customer_id <= $1 ORDER BY first_customer_id DESC LIMIT 1) b \
+         WHERE last_customer_id >= $1",
+    )
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(row.map(|r| BatchCreation {
+        at: r.at,
+        staff_id: r.staff_id.map(StaffId),
+        actor: r.actor,
+    }))
 }
 
 /// The values a customer was created with: its record now, with the changes of every event

@@ -47,22 +47,17 @@ use crate::customer_load_batch::{Batch, BatchWriter};
 use crate::customer_upsert::set_cache;
 use crate::{SqliteStore, db, ms};
 
-/// The tables an initial load fills; their secondary indexes are rebuilt at the end.
-const TABLES: [&str; 5] = [
+/// The tables an initial load fills; their secondary indexes are rebuilt at the end. The
+/// customers' creation goes to `customer_batch_creations`, one row per batch.
+const TABLES: [&str; 4] = [
     "customers",
     "customer_phones",
     "customer_tags",
     "customer_special_dates",
-    "customer_events",
 ];
 
 /// The tables that refer to `customers (id)`, checked by range at the end.
-const CHILDREN: [&str; 4] = [
-    "customer_phones",
-    "customer_tags",
-    "customer_special_dates",
-    "customer_events",
-];
+const CHILDREN: [&str; 3] = ["customer_phones", "customer_tags", "customer_special_dates"];
 
 /// Page cache of the batch writer: the unique account-number index takes inserts in random
 /// order, and the tables' last pages stay cached between batches.
@@ -80,24 +75,20 @@ pub(crate) struct SqliteInitialLoad {
     running: Option<JoinHandle<Ran>>,
     /// Every org unit's path (org units are never deleted).
     units: Arc<HashMap<i64, String>>,
-    /// The ids the next batch's first customer and first `Created` event get.
+    /// The id the next batch's first customer gets.
     next_customer: i64,
-    next_event: i64,
     stored: u64,
 }
 
 /// A batch's writer and outcome (customers stored).
 type Ran = (BatchWriter, Result<u64, StoreError>);
 
-/// The largest customer id and customer event id stored (0 when none).
-async fn largest_ids(conn: &mut SqliteConnection) -> Result<(i64, i64), StoreError> {
-    sqlx::query_as(
-        "SELECT (SELECT COALESCE(MAX(id), 0) FROM customers), \
-         (SELECT COALESCE(MAX(id), 0) FROM customer_events)",
-    )
-    .fetch_one(conn)
-    .await
-    .map_err(db)
+/// The largest customer id stored (0 when none).
+async fn largest_id(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM customers")
+        .fetch_one(conn)
+        .await
+        .map_err(db)
 }
 
 pub(crate) async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<(), StoreError> {
@@ -137,7 +128,7 @@ pub(crate) async fn begin(store: &SqliteStore) -> Result<Option<Box<dyn InitialL
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
-    let (customers, events) = largest_ids(&mut conn).await?;
+    let customers = largest_id(&mut conn).await?;
     exec(&mut conn, "COMMIT").await?;
     let path = store.path.clone();
     let writer = tokio::task::spawn_blocking(move || BatchWriter::open(&path, LOAD_CACHE_KIB))
@@ -158,7 +149,6 @@ pub(crate) async fn begin(store: &SqliteStore) -> Result<Option<Box<dyn InitialL
         running: None,
         units: Arc::new(units.into_iter().collect()),
         next_customer: customers + 1,
-        next_event: events + 1,
         stored: 0,
     })))
 }
@@ -380,14 +370,12 @@ impl InitialLoad for SqliteInitialLoad {
         let batch = Batch {
             records,
             first: self.next_customer,
-            first_event: self.next_event,
             at: ms(now),
             staff_id: actor.staff_id().map(|s| s.0),
             actor: actor.label(),
         };
         let first = batch.first;
         self.next_customer += count;
-        self.next_event += count;
         let units = self.units.clone();
         self.running = Some(tokio::task::spawn_blocking(move || {
             let result = writer.write(&batch, &units).map(|()| count as u64);

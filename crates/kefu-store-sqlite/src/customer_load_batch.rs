@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use kefu_domain::customer::{CustomerRecord, CustomerStatus};
-use kefu_store::{CustomerEventKind, StoreError};
+use kefu_store::StoreError;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
 use crate::rows::customer_columns;
@@ -21,12 +21,18 @@ pub(crate) struct Batch {
     pub records: Vec<CustomerRecord>,
     /// Id of the first customer; the others follow in order.
     pub first: i64,
-    /// Id of the first customer's `Created` event; the others follow in order.
-    pub first_event: i64,
     /// Milliseconds since the epoch, as stored.
     pub at: i64,
     pub staff_id: Option<i64>,
     pub actor: String,
+}
+
+impl Batch {
+    /// Id of the last customer, `None` for an empty batch.
+    fn last(&self) -> Option<i64> {
+        let count = i64::try_from(self.records.len()).ok()?;
+        (count > 0).then(|| self.first + count - 1)
+    }
 }
 
 /// The load's writing connection.
@@ -80,15 +86,12 @@ impl BatchWriter {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)?;
-        let (customers, events): (i64, i64) = tx
-            .query_row(
-                "SELECT (SELECT COALESCE(MAX(id), 0) FROM customers), \
-                 (SELECT COALESCE(MAX(id), 0) FROM customer_events)",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+        let customers: i64 = tx
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM customers", [], |r| {
+                r.get(0)
+            })
             .map_err(failed)?;
-        if customers >= batch.first || events >= batch.first_event {
+        if customers >= batch.first {
             return Err(StoreError::Database(
                 "another writer stored customers while the initial load ran (ids taken); the \
                  load stopped with its earlier batches stored: run the import again to store \
@@ -120,19 +123,8 @@ fn insert_rows(
         "INSERT INTO customer_special_dates (customer_id, position, kind, month, day, year, \
          label) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    // The creation values are derived when read (`kefu_store::customer_snapshot`).
-    let mut event = tx.prepare(
-        "INSERT INTO customer_events (id, customer_id, at, staff_id, actor, kind) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
     let active = CustomerStatus::Active.code();
-    let created = CustomerEventKind::Created.code();
-    for ((r, id), event_id) in batch
-        .records
-        .iter()
-        .zip(batch.first..)
-        .zip(batch.first_event..)
-    {
+    for (r, id) in batch.records.iter().zip(batch.first..) {
         let doc = r.id_document.as_ref();
         let unit = r.supply_unit_id.0;
         customer.execute(params![
@@ -173,14 +165,15 @@ fn insert_rows(
                 d.label,
             ])?;
         }
-        event.execute(params![
-            event_id,
-            id,
-            batch.at,
-            batch.staff_id,
-            batch.actor,
-            created
-        ])?;
+    }
+    // One history row for the batch: the customers' `Created` event, values derived when read
+    // (`kefu_store::customer_snapshot`).
+    if let Some(last) = batch.last() {
+        tx.execute(
+            "INSERT INTO customer_batch_creations (first_customer_id, last_customer_id, at, \
+             staff_id, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![batch.first, last, batch.at, batch.staff_id, batch.actor],
+        )?;
     }
     Ok(())
 }

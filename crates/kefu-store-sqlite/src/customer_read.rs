@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use kefu_domain::customer::{FieldChange, window_keys};
 use kefu_domain::ids::{CustomerId, StaffId};
 use kefu_domain::org::OrgPath;
-use kefu_store::customer_snapshot::{created_from, decode_created};
+use kefu_store::customer_snapshot::{
+    BATCH_CREATED_EVENT_ID, BatchCreation, created_from, decode_created, needs_batch_creation,
+};
 use kefu_store::{
     Customer, CustomerEvent, CustomerEventKind, CustomerLookup, Page, PageRequest, SpecialDateHit,
     StoreError,
@@ -275,7 +277,46 @@ pub(crate) async fn history(
     {
         created.changes = creation_changes(conn, id, created.id).await?;
     }
+    if needs_batch_creation(page.after.is_none(), &events)
+        && let Some(batch) = batch_creation(conn, id).await?
+    {
+        let changes = creation_changes(conn, id, BATCH_CREATED_EVENT_ID).await?;
+        events.insert(0, batch.event(id, changes));
+    }
     Ok(Page::from_fetched(events, page, |e| e.id))
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchCreationRow {
+    first_customer_id: i64,
+    at: i64,
+    staff_id: Option<i64>,
+    actor: String,
+}
+
+/// The initial-load batch that stored customer `id`, if one did.
+async fn batch_creation(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+) -> Result<Option<BatchCreation>, StoreError> {
+    // The batch starting last at or before the id, if its range reaches the id: one probe.
+    let row: Option<BatchCreationRow> = sqlx::query_as(
+        "SELECT first_customer_id, at, staff_id, actor FROM (SELECT * FROM \
+         customer_batch_creations WHERE first_customer_id <= ?1 \
+         ORDER BY first_customer_id DESC LIMIT 1) WHERE last_customer_id >= ?1",
+    )
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    row.map(|r| {
+        Ok(BatchCreation {
+            at: from_ms("customer_batch_creation", r.first_customer_id, r.at)?,
+            staff_id: r.staff_id.map(StaffId),
+            actor: r.actor,
+        })
+    })
+    .transpose()
 }
 
 /// The values a customer was created with: its record now, with the changes of every event

@@ -35,9 +35,9 @@ async fn open_creates_the_file_and_its_directory_and_migrates_from_zero() {
     assert!(path.exists());
     assert_eq!(store.schema_version().await.expect("version"), 0);
     let report = store.migrate().await.expect("migrate");
-    assert_eq!(report.applied, (1..=14).collect::<Vec<i64>>());
-    assert_eq!(report.version, 14);
-    assert_eq!(report.supported, 14);
+    assert_eq!(report.applied, (1..=15).collect::<Vec<i64>>());
+    assert_eq!(report.version, 15);
+    assert_eq!(report.supported, 15);
     let page: i64 = sqlx::query_scalar("PRAGMA page_size")
         .fetch_one(store.pool())
         .await

@@ -3,9 +3,10 @@
 //! refused once a customer is stored. The stores' own tests check that every index of the
 //! schema is back afterwards.
 
-use kefu_domain::ids::OrgUnitId;
+use kefu_domain::ids::{OrgUnitId, StaffId};
 use kefu_store::{
-    CustomerEventKind, CustomerLookup, PageRequest, Store, StoreError, UpsertCounts, UpsertOutcome,
+    Actor, CustomerEventKind, CustomerLookup, PageRequest, Store, StoreError, UpsertCounts,
+    UpsertOutcome,
 };
 
 use crate::fixtures::{SYSTEM, at, customer, input, record, t0, tree};
@@ -216,5 +217,105 @@ pub async fn initial_load_is_not_offered_once_a_customer_is_stored(store: &dyn S
             unchanged: 1,
             ..UpsertCounts::default()
         }
+    );
+}
+
+/// The customers of an initial load have one creation row per batch: each shows the `Created`
+/// event of its own batch (who, when, the values it was loaded with) at the head of its
+/// history, once, however the history is paged, and after later edits.
+pub async fn loaded_customers_show_their_batch_creation_in_history(store: &dyn Store) {
+    let t = tree(store).await;
+    let records: Vec<_> = (800..806).map(|n| customer(n, t.county_a.id)).collect();
+    let loader = Actor::Staff(StaffId(7));
+    let mut load = store
+        .begin_initial_load()
+        .await
+        .expect("begin")
+        .expect("initial load");
+    let first = load
+        .insert(records[..3].to_vec(), &SYSTEM, t0())
+        .await
+        .expect("first batch");
+    let second = load
+        .insert(records[3..].to_vec(), &loader, at(1))
+        .await
+        .expect("second batch");
+    load.finish(&SYSTEM, at(2)).await.expect("finish");
+
+    // The last of one batch and the first of the next: each with its own batch's creation.
+    for (id, when, staff, actor) in [
+        (first[2], t0(), None, SYSTEM.label()),
+        (second[0], at(1), Some(StaffId(7)), loader.label()),
+    ] {
+        let h = store
+            .customer_history(id, &t.hq.path, all_page())
+            .await
+            .expect("history");
+        assert_eq!(h.items.len(), 1, "{id:?}");
+        let created = &h.items[0];
+        assert_eq!(created.kind, CustomerEventKind::Created);
+        assert_eq!(created.customer_id, id);
+        assert_eq!(
+            (created.at, created.staff_id, created.actor.as_str()),
+            (when, staff, actor.as_str())
+        );
+    }
+
+    let mut edited = input(804, t.county_a.id);
+    edited.name = "改过的户名".into();
+    store
+        .upsert_customers(vec![record(&edited)], &SYSTEM, at(3))
+        .await
+        .expect("edit");
+    let one = |after| PageRequest::new(after, Some(1));
+    let page1 = store
+        .customer_history(second[1], &t.hq.path, one(None))
+        .await
+        .expect("page 1");
+    assert_eq!(page1.items.len(), 1);
+    assert_eq!(page1.items[0].kind, CustomerEventKind::Created);
+    let name = page1.items[0]
+        .changes
+        .iter()
+        .find(|c| c.field == "name")
+        .expect("the loaded name");
+    assert_eq!(name.new, records[4].name.as_str());
+    let page2 = store
+        .customer_history(second[1], &t.hq.path, one(page1.next))
+        .await
+        .expect("page 2");
+    assert_eq!(
+        page2.items.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        vec![CustomerEventKind::Updated]
+    );
+    assert_eq!(page2.items[0].changes[0].new, "改过的户名");
+    let rest = match page2.next {
+        Some(next) => {
+            store
+                .customer_history(second[1], &t.hq.path, one(Some(next)))
+                .await
+                .expect("page 3")
+                .items
+        }
+        None => Vec::new(),
+    };
+    assert!(rest.is_empty(), "the creation comes once: {rest:?}");
+
+    // A customer created after the load has its own creation event, and only that one.
+    let out = store
+        .upsert_customers(vec![customer(806, t.county_b.id)], &SYSTEM, at(4))
+        .await
+        .expect("a new customer");
+    let UpsertOutcome::Created(later) = out[0] else {
+        panic!("expected a created customer, got {:?}", out[0]);
+    };
+    let h = store
+        .customer_history(later, &t.hq.path, all_page())
+        .await
+        .expect("history");
+    assert_eq!(h.items.len(), 1);
+    assert_eq!(
+        (h.items[0].kind, h.items[0].at),
+        (CustomerEventKind::Created, at(4))
     );
 }

@@ -94,6 +94,7 @@ macro_rules! store_tests {
             initial_load_then_reimport_updates_without_duplicates,
             failed_initial_load_aborts_and_a_rerun_completes_it,
             initial_load_is_not_offered_once_a_customer_is_stored,
+            loaded_customers_show_their_batch_creation_in_history,
             phone_lookup_finds_every_customer_sharing_the_number,
             a_looked_up_customer_reads_like_one_read_by_id,
             account_and_id_number_lookups_are_exact,

@@ -94,7 +94,8 @@ pub trait CustomerImportStore {
 /// An initial load in progress (see `CustomerImportStore::begin_initial_load`).
 #[async_trait]
 pub trait InitialLoad: Send {
-    /// Stores new customers with their children and one `Created` event each; returns their
+    /// Stores new customers with their children and one creation row for the batch (their
+    /// `Created` event, `customer_snapshot::BatchCreation`); returns their
     /// ids in input order. The caller guarantees that no account number repeats across the
     /// whole load (the import's reader keeps the first); a repeat still fails at `finish`, on
     /// the rebuilt unique index. A store may run the batch while the caller prepares the next

@@ -14,11 +14,54 @@
 //! snapshot nor change rows; its values are the customer's current record with every later
 //! change undone (`created_from`), since each later event records the old value of every
 //! field it changed.
+//!
+//! The customers of an initial load have no `Created` event row at all: their batch has one
+//! `customer_batch_creations` row (who, when, which id range), and their history shows it as
+//! their creation (`BatchCreation::event`).
 
+use chrono::{DateTime, Utc};
 use kefu_domain::customer::{CustomerRecord, FieldChange};
+use kefu_domain::ids::{CustomerId, StaffId};
 
-use crate::StoreError;
 use crate::decode::corrupt;
+use crate::{CustomerEvent, CustomerEventKind, StoreError};
+
+/// The id of the `Created` event a batch creation stands for: below every stored event id, so
+/// it leads a customer's history.
+pub const BATCH_CREATED_EVENT_ID: i64 = 0;
+
+/// Who stored a batch of an initial load, and when: the creation of each of its customers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchCreation {
+    pub at: DateTime<Utc>,
+    pub staff_id: Option<StaffId>,
+    pub actor: String,
+}
+
+impl BatchCreation {
+    /// The `Created` event it stands for in `customer`'s history, with the creation values.
+    pub fn event(self, customer: CustomerId, changes: Vec<FieldChange>) -> CustomerEvent {
+        CustomerEvent {
+            id: BATCH_CREATED_EVENT_ID,
+            customer_id: customer,
+            at: self.at,
+            staff_id: self.staff_id,
+            actor: self.actor,
+            kind: CustomerEventKind::Created,
+            reason: None,
+            changes,
+        }
+    }
+}
+
+/// Whether a history page read from the stored events needs a batch creation in front: it is
+/// the first page and does not start with the customer's own `Created` event.
+pub fn needs_batch_creation(first_page: bool, events: &[CustomerEvent]) -> bool {
+    first_page
+        && events
+            .first()
+            .is_none_or(|e| e.kind != CustomerEventKind::Created)
+}
 
 /// The fields of a snapshot, in `CustomerRecord::field_texts` order (a test keeps them equal).
 const FIELDS: [&str; 18] = [

@@ -295,6 +295,8 @@ impl FieldChangeDto {
 /// One history event: who, when, what, old → new.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HistoryEventDto {
+    /// The event's id; 0 for the creation of a customer stored by the archive's initial load
+    /// (recorded once for its whole batch).
     pub id: i64,
     pub at: DateTime<Utc>,
     pub staff_id: Option<i64>,
