@@ -2,11 +2,11 @@
 # What PostgreSQL itself needs to store a customer file in kefu's schema, with no client work:
 # `psql \copy` loads the file into a bare table of TEXT columns (the import benchmark's
 # baseline, timed apart), then one transaction does what kefu's initial load does on the
-# server: sets the customer tables' secondary indexes, UNIQUE constraints and foreign keys
-# aside (read back from the catalog), moves the rows into kefu's tables with INSERT … SELECT
-# (one customer row, one phone row, tag and date rows where the cells are filled, one
-# creation row per 20 000 customers), re-creates the indexes, re-adds and validates the
-# constraints, analyzes and commits. The sum of those steps is a floor for
+# server: sets the customer tables' secondary indexes, keys and foreign keys (and the foreign
+# keys that refer to them) aside (read back from the catalog), moves the rows into kefu's
+# tables with INSERT … SELECT (one customer row, one phone row, tag and date rows where the
+# cells are filled, one creation row per 20 000 customers), re-creates the indexes, re-adds
+# and validates the constraints, analyzes and commits. The sum of those steps is a floor for
 # `kefu import customers --database-url …` on this machine: kefu also reads, converts and
 # validates every row, splits phone, tag and date cells, and streams the rows with COPY.
 #
@@ -62,7 +62,8 @@ pg_get_indexdef(i.indexrelid) AS def FROM pg_index i WHERE i.indrelid = ANY(ARRA
 AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);"
   echo "CREATE TEMP TABLE aside_constraint ON COMMIT DROP AS SELECT conrelid::regclass::text AS tbl, \
 conname::text AS name, pg_get_constraintdef(oid) AS def, contype FROM pg_constraint \
-WHERE conrelid = ANY(ARRAY[$tables]::regclass[]) AND contype IN ('u', 'f');"
+WHERE (conrelid = ANY(ARRAY[$tables]::regclass[]) AND contype IN ('p', 'u', 'f')) \
+OR (confrelid = ANY(ARRAY[$tables]::regclass[]) AND contype = 'f');"
   echo "SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', tbl, name) FROM aside_constraint ORDER BY contype \\gexec"
   echo "SELECT format('DROP INDEX %s', name) FROM aside_index \\gexec"
   step rows

@@ -11,6 +11,7 @@ mod audit;
 mod board;
 mod calendar;
 mod catalogue;
+mod copy_binary;
 mod customer;
 mod customer_copy;
 mod customer_insert;
