@@ -159,13 +159,7 @@ impl CustomerView {
             } else {
                 c.special_dates
                     .iter()
-                    .map(|d| {
-                        let kind = code_label!(lang, Some(&d.kind), SpecialDateKind);
-                        match &d.label {
-                            Some(l) => format!("{kind} {} ({l})", d.date),
-                            None => format!("{kind} {}", d.date),
-                        }
-                    })
+                    .map(|d| special_date(lang, &d.kind, &d.date, d.label.as_deref()))
                     .collect::<Vec<_>>()
                     .join("；")
             },
@@ -219,6 +213,15 @@ fn field_label(t: &Text, field: &str) -> String {
     .to_owned()
 }
 
+/// A special date as a person reads it: `生日 1993-03-21 (label)`.
+fn special_date(lang: Lang, kind: &str, date: &str, label: Option<&str>) -> String {
+    let kind = code_label!(lang, Some(kind), SpecialDateKind);
+    match label {
+        Some(l) => format!("{kind} {date} ({l})"),
+        None => format!("{kind} {date}"),
+    }
+}
+
 /// A stored history value as a person reads it: vocabulary codes become labels, unit ids names.
 fn value_label(lang: Lang, field: &str, value: &str, units: &HashMap<i64, String>) -> String {
     let t = lang.t();
@@ -240,6 +243,15 @@ fn value_label(lang: Lang, field: &str, value: &str, units: &HashMap<i64, String
             .ok()
             .and_then(|id| units.get(&id).cloned())
             .unwrap_or_else(|| value.to_owned()),
+        // Stored as `kind:date` pairs joined by commas (`CustomerRecord::field_texts`).
+        "special_dates" => value
+            .split(',')
+            .map(|pair| match pair.split_once(':') {
+                Some((kind, date)) => special_date(lang, kind, date, None),
+                None => pair.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("；"),
         _ => value.to_owned(),
     }
 }
@@ -325,4 +337,26 @@ pub fn error_message(t: &Text, e: &ApiError) -> String {
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
 pub fn url_encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_shows_special_dates_with_their_kind_labels() {
+        let units = HashMap::new();
+        let stored = "birthday:1993-03-21,founding:05-01";
+        assert_eq!(
+            value_label(Lang::Zh, "special_dates", stored, &units),
+            "生日 1993-03-21；成立纪念日 05-01"
+        );
+        let en = value_label(Lang::En, "special_dates", stored, &units);
+        assert!(en.starts_with("Birthday 1993-03-21"), "{en}");
+        // A value in no known form is shown as stored rather than dropped.
+        assert_eq!(
+            value_label(Lang::Zh, "special_dates", "1993-03-21", &units),
+            "1993-03-21"
+        );
+    }
 }
