@@ -5,7 +5,7 @@
 # server: sets the customer tables' secondary indexes, keys and foreign keys (and the foreign
 # keys that refer to them) aside (read back from the catalog), moves the rows into kefu's
 # tables with INSERT … SELECT (one customer row, one phone row, tag and date rows where the
-# cells are filled, one creation row per 20 000 customers), re-creates the indexes, re-adds
+# cells are filled, one creation row per 50 000 customers), re-creates the indexes, re-adds
 # and validates the constraints, analyzes and commits. The sum of those steps is a floor for
 # `kefu import customers --database-url …` on this machine: kefu also reads, converts and
 # validates every row, splits phone, tag and date cells, and streams the rows with COPY.
@@ -76,8 +76,8 @@ now() FROM bare, (SELECT id, path FROM org_units ORDER BY id LIMIT 1) unit;"
   echo "INSERT INTO customer_phones SELECT rn, 0, e FROM bare WHERE e <> '';"
   echo "INSERT INTO customer_tags SELECT rn, q FROM bare WHERE q <> '';"
   echo "INSERT INTO customer_special_dates SELECT rn, 0, 'birthday', 1, 1, NULL, NULL FROM bare WHERE r <> '';"
-  echo "INSERT INTO customer_batch_creations SELECT lo, LEAST(lo + 19999, $CUSTOMERS), now(), NULL, \
-'system:import' FROM generate_series(1, $CUSTOMERS, 20000) lo;"
+  echo "INSERT INTO customer_batch_creations SELECT lo, LEAST(lo + 49999, $CUSTOMERS), now(), NULL, \
+'system:import' FROM generate_series(1, $CUSTOMERS, 50000) lo;"
   step indexes
   echo "SELECT def FROM aside_index \\gexec"
   step constraints

@@ -216,9 +216,10 @@ pub struct ImportCustomersArgs {
     /// Where to write the bad rows (CSV, UTF-8 with BOM) [default: FILE.report.csv].
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// Rows per store transaction.
-    #[arg(long, value_name = "N", default_value_t = crate::import::DEFAULT_BATCH)]
-    pub batch_size: usize,
+    /// Rows per store transaction [default: 50 000 for an initial load into an empty archive,
+    /// 20 000 otherwise].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
 }
 
 /// `kefu orders …`.
@@ -424,9 +425,9 @@ pub struct ImportBenchArgs {
     /// A quick run of 100 000 customers (overrides --customers).
     #[arg(long)]
     pub quick: bool,
-    /// Rows per store transaction of the import.
-    #[arg(long, value_name = "N", default_value_t = crate::import::DEFAULT_BATCH)]
-    pub batch_size: usize,
+    /// Rows per store transaction of the import [default: as `kefu import customers`].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
     /// Seed of the customer generator.
     #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
     pub seed: u64,

@@ -45,8 +45,8 @@ pub struct ImportBenchOptions {
     pub customers: usize,
     /// Generator seed.
     pub seed: u64,
-    /// Rows per store transaction of the import.
-    pub batch: usize,
+    /// Rows per store transaction of the import; `None`: the import's default.
+    pub batch: Option<usize>,
 }
 
 /// Options from the command line (the database only from `--database-url`).
@@ -59,7 +59,7 @@ pub fn options(cli: &Cli, args: &ImportBenchArgs) -> ImportBenchOptions {
             args.customers.clamp(1, MAX_CUSTOMERS)
         },
         seed: args.seed,
-        batch: args.batch_size.clamp(1, 100_000),
+        batch: args.batch_size.map(|b| b.clamp(1, 100_000)),
     }
 }
 

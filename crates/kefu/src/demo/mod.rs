@@ -37,9 +37,6 @@ pub const DEFAULT_SEED: u64 = 95598;
 pub const DEFAULT_CUSTOMERS: usize = 3_000;
 /// The most customers one `create_customers` call carries.
 pub const BATCH_SIZE: usize = 1_000;
-/// Customers per batch of an initial load: each batch is a commit (an fsync) on SQLite, and the
-/// indexes are only built at the end, so bigger batches cost memory only.
-const INITIAL_LOAD_BATCH: usize = 20_000;
 /// The largest demo the generator is asked for (province scale).
 pub const MAX_CUSTOMERS: usize = 50_000_000;
 
@@ -117,7 +114,7 @@ pub async fn load_customers(
         None
     };
     let batch_size = if load.is_some() {
-        INITIAL_LOAD_BATCH
+        crate::import::INITIAL_LOAD_BATCH
     } else {
         BATCH_SIZE
     };

@@ -178,7 +178,14 @@ async fn pass(
         // needs no original cells, so they are freed where they were made.
         let keep_original = !initial_load;
         let report = report.clone();
-        let batch = opts.batch_size.max(1);
+        let batch = opts
+            .batch_size
+            .unwrap_or(if initial_load {
+                super::INITIAL_LOAD_BATCH
+            } else {
+                super::DEFAULT_BATCH
+            })
+            .max(1);
         let rows = source.rows;
         std::thread::Builder::new()
             .name("kefu-import-reader".to_owned())
