@@ -196,10 +196,4 @@ mod tests {
             [0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x40]
         );
     }
-
-    #[test]
-    fn the_header_is_the_signature_without_flags_or_extension() {
-        assert_eq!(&HEADER[..11], b"PGCOPY\n\xff\r\n\0");
-        assert_eq!(&HEADER[11..], &[0; 8]);
-    }
 }
